@@ -1,0 +1,14 @@
+import type { JsonValue } from '../types';
+
+/**
+ * A codec turns JSON values into bytes and back. The kit owns serialisation: connectors store
+ * what the codec produces, and `encode` runs synchronously inside `set()`, so later changes the
+ * caller makes to the object cannot leak into what is stored.
+ */
+export interface Codec {
+  readonly name: string;
+  /** Validates and serialises; throws ConnectorError(INVALID_VALUE) naming the bad path. */
+  encode(value: unknown): Uint8Array;
+  /** Parses bytes produced by `encode`; throws ConnectorError(CORRUPT) on garbage. */
+  decode(bytes: Uint8Array): JsonValue;
+}

@@ -1,0 +1,672 @@
+import { EventEmitter } from 'node:events';
+import { resolveCodec, type Codec } from '../codec';
+import { CONNECTOR_DEFAULTS, consoleLogger, type ConnectorOptions, type Logger } from '../config/options';
+import { redactText } from '../config/redact';
+import { parseConnectorUrl } from '../config/url';
+import { ConnectorError, toConnectorError, type ErrorCode } from '../errors';
+import type {
+  BulkSetEntry,
+  Callback,
+  CompareAndSetOptions,
+  Connector,
+  ConnectorStats,
+  Entry,
+  JsonValue,
+  SetOptions,
+  Supports,
+} from '../types';
+import { deliver } from './callbacks';
+import { validateKey } from './keys';
+import { EncodedRecord, readValue, type ReadRecord, type WriteRecord } from './records';
+import { StatsRecorder } from './stats';
+
+/** What a driver tells the base class about itself. */
+export interface ConnectorIdentity {
+  name: string;
+  version: string;
+  supports: Supports;
+  /**
+   * True when the backend applies operations on one key in the order they were issued (one
+   * pipelined connection, or an in-process store). Otherwise the base class orders writes per
+   * key itself, so the last `set` issued always wins.
+   */
+  preservesOrder?: boolean;
+}
+
+const noop = (): void => undefined;
+const OPEN_RETRY_MIN_MS = 100;
+const OPEN_RETRY_MAX_MS = 5000;
+
+/**
+ * The public half of every connector. It validates keys and values, serialises, waits for
+ * readiness, bounds every operation by a timeout, normalises errors, calls callbacks exactly
+ * once, orders writes per key, counts stats and handles `close()`. A backend package extends it
+ * and fills in the protected `_hooks` only.
+ */
+export abstract class BaseConnector extends EventEmitter implements Connector {
+  readonly name: string;
+  readonly version: string;
+  readonly supports: Readonly<Supports>;
+  readonly prefix: string;
+  protected readonly codec: Codec;
+  protected readonly logger: Logger;
+  protected readonly operationTimeoutMs: number;
+  protected readonly connectTimeoutMs: number;
+  protected readonly defaultTtl: number;
+
+  private ready = false;
+  private closed = false;
+  private closing: Promise<void> | null = null;
+  private fatal: ConnectorError | null = null;
+  private lastError: ConnectorError | null = null;
+  private readonly readyWaiters = new Set<(err: ConnectorError | null) => void>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private inFlight = 0;
+  private readonly preservesOrder: boolean;
+  private readonly keyTails = new Map<string, Promise<void>>();
+  private openAttempts = 0;
+  private openRetryTimer: NodeJS.Timeout | null = null;
+  private opening: Promise<void> | null = null;
+  private readonly recorder = new StatsRecorder();
+
+  constructor(options: ConnectorOptions, identity: ConnectorIdentity) {
+    super();
+    this.name = identity.name;
+    this.version = identity.version;
+    this.supports = Object.freeze({ ...identity.supports });
+    this.preservesOrder = identity.preservesOrder ?? false;
+    this.codec = resolveCodec(options.codec);
+    this.logger = options.logger ?? consoleLogger;
+    this.operationTimeoutMs = positiveNumber(options.operationTimeoutMs, CONNECTOR_DEFAULTS.operationTimeoutMs, 'operationTimeoutMs');
+    this.connectTimeoutMs = positiveNumber(options.connectTimeoutMs, CONNECTOR_DEFAULTS.connectTimeoutMs, 'connectTimeoutMs');
+    this.defaultTtl = nonNegativeNumber(options.defaultTtl, CONNECTOR_DEFAULTS.defaultTtl, 'defaultTtl');
+    if (this.defaultTtl > 0 && !this.supports.ttl) {
+      throw new ConnectorError('CONFIG', `${this.name} does not support TTL, but defaultTtl is ${this.defaultTtl}`, {
+        details: { field: 'defaultTtl' },
+      });
+    }
+    const prefix = options.prefix ?? (options.url ? parseConnectorUrl(options.url).prefix : CONNECTOR_DEFAULTS.prefix);
+    if (typeof prefix !== 'string') {
+      throw new ConnectorError('CONFIG', 'The prefix option must be a string', { details: { field: 'prefix' } });
+    }
+    this.prefix = prefix;
+    // Open on the next tick, once the subclass constructor has finished.
+    process.nextTick(() => this.open());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Hooks a backend implements. Keys handed to hooks already carry the prefix.
+
+  /** Connects. Retried with backoff until it resolves; a CONFIG error stops the retries. */
+  protected abstract _open(): Promise<void>;
+  protected abstract _get(key: string): Promise<ReadRecord | null>;
+  /** Writes value and version together (atomically). `ttl` is in ms, 0 for none. */
+  protected abstract _set(key: string, record: WriteRecord, ttl: number): Promise<void>;
+  /** Deleting a missing key is not an error. */
+  protected abstract _delete(key: string): Promise<void>;
+  /** Releases connections. Called once, after in-flight operations have settled. */
+  protected abstract _close(): Promise<void>;
+
+  /** Reads only the version. Default: reads the record. */
+  protected _head(key: string): Promise<number | null> {
+    return this._get(key).then((r) => (r === null ? null : r.version));
+  }
+  /** Optional native bulk hooks; without them the bulk methods issue single operations. */
+  protected _getMany?(keys: string[]): Promise<(ReadRecord | null)[]>;
+  protected _headMany?(keys: string[]): Promise<(number | null)[]>;
+  protected _setMany?(items: { key: string; record: WriteRecord }[], ttl: number): Promise<void>;
+  protected _deleteMany?(keys: string[]): Promise<void>;
+  /** Atomic write if the stored version equals `expectedVersion` (null: key absent). */
+  protected _compareAndSet?(key: string, record: WriteRecord, expectedVersion: number | null, ttl: number): Promise<boolean>;
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle helpers for drivers.
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Drivers call this when the backend is reachable again after `markUnavailable`. */
+  protected markReady(): void {
+    if (this.ready || this.closed) return;
+    this.ready = true;
+    this.lastError = null;
+    const waiters = [...this.readyWaiters];
+    this.readyWaiters.clear();
+    for (const waiter of waiters) waiter(null);
+    this.emit('ready');
+  }
+
+  /** Drivers call this when the connection is lost: operations wait (bounded) for `markReady`. */
+  protected markUnavailable(err: unknown): void {
+    const error = toConnectorError(err, 'BACKEND', `${this.name}: backend unavailable`);
+    this.lastError = error;
+    const wasReady = this.ready;
+    this.ready = false;
+    if (wasReady) this.reportError(error);
+  }
+
+  /** Reports an error not tied to one operation: `'error'` if anyone listens, else the logger. */
+  protected reportError(err: unknown): void {
+    const error = toConnectorError(err, 'BACKEND', this.name);
+    this.recorder.recordError(error.code);
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else this.logger.error(`[${this.name}] ${redactText(error.message)} (${error.code})`);
+  }
+
+  /** True once close() was called: drivers stop reconnecting. */
+  protected get isClosing(): boolean {
+    return this.closed;
+  }
+
+  private open(): void {
+    if (this.closed) return;
+    this.opening = Promise.resolve()
+      .then(() => this._open())
+      .then(
+        () => {
+          this.openAttempts = 0;
+          this.markReady();
+        },
+        (err: unknown) => {
+          const error = toConnectorError(err, 'BACKEND', `${this.name}: cannot connect`);
+          this.lastError = error;
+          if (this.closed) return;
+          this.reportError(error);
+          if (error.code === 'CONFIG') {
+            this.fatal = error;
+            const waiters = [...this.readyWaiters];
+            this.readyWaiters.clear();
+            for (const waiter of waiters) waiter(error);
+            return;
+          }
+          const delay = Math.min(OPEN_RETRY_MAX_MS, OPEN_RETRY_MIN_MS * 2 ** this.openAttempts++);
+          this.openRetryTimer = setTimeout(() => this.open(), delay);
+          this.openRetryTimer.unref();
+        },
+      );
+  }
+
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    if (this.closed) return Promise.reject(this.closedError('whenReady'));
+    if (this.fatal) return Promise.reject(this.fatal);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.readyWaiters.delete(waiter);
+        reject(this.notReadyError('whenReady', this.connectTimeoutMs));
+      }, this.connectTimeoutMs);
+      const waiter = (err: ConnectorError | null): void => {
+        clearTimeout(timer);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.readyWaiters.add(waiter);
+    });
+  }
+
+  close(callback?: Callback<void>): Promise<void> {
+    if (!this.closing) this.closing = this.shutdown();
+    return deliver(this.closing, callback) as Promise<void>;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    if (this.openRetryTimer) clearTimeout(this.openRetryTimer);
+    const waiters = [...this.readyWaiters];
+    this.readyWaiters.clear();
+    for (const waiter of waiters) waiter(this.closedError('waiting for readiness'));
+    // Every in-flight operation is bounded by its own timeout, so this wait is bounded too.
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (this.opening) await this.opening;
+    await withTimeout(this._close(), this.operationTimeoutMs).catch((err: unknown) => {
+      this.logger.warn(`[${this.name}] close did not finish cleanly: ${redactText(String(err))}`);
+    });
+    this.ready = false;
+    this.emit('close');
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Public operations.
+
+  get(key: string): Promise<JsonValue | null>;
+  get(key: string, callback: Callback<JsonValue | null>): void;
+  get(key: string, callback?: Callback<JsonValue | null>): Promise<JsonValue | null> | void {
+    return deliver(
+      this.getEntryInternal('get', key).then((entry) => (entry === null ? null : entry.value)),
+      callback,
+    );
+  }
+
+  getEntry(key: string): Promise<Entry | null>;
+  getEntry(key: string, callback: Callback<Entry | null>): void;
+  getEntry(key: string, callback?: Callback<Entry | null>): Promise<Entry | null> | void {
+    return deliver(this.getEntryInternal('getEntry', key), callback);
+  }
+
+  private getEntryInternal(operation: string, key: string): Promise<Entry | null> {
+    const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
+    if (invalid) return this.rejectNow(operation, invalid);
+    const fullKey = this.prefix + key;
+    return this.run(operation, [fullKey], false, async () => {
+      const record = await this._get(fullKey);
+      if (record === null) {
+        this.recorder.misses++;
+        return null;
+      }
+      this.recorder.hits++;
+      return { value: readValue(record, this.codec), version: record.version };
+    });
+  }
+
+  head(key: string): Promise<number | null>;
+  head(key: string, callback: Callback<number | null>): void;
+  head(key: string, callback?: Callback<number | null>): Promise<number | null> | void {
+    const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
+    if (invalid) return deliver(this.rejectNow('head', invalid), callback);
+    const fullKey = this.prefix + key;
+    return deliver(
+      this.run('head', [fullKey], false, () => this._head(fullKey)),
+      callback,
+    );
+  }
+
+  set(key: string, value: JsonValue, options?: SetOptions): Promise<void>;
+  set(key: string, value: JsonValue, callback: Callback<void>): void;
+  set(key: string, value: JsonValue, options: SetOptions, callback: Callback<void>): void;
+  set(
+    key: string,
+    value: JsonValue,
+    optionsOrCallback?: SetOptions | Callback<void>,
+    maybeCallback?: Callback<void>,
+  ): Promise<void> | void {
+    const [options, callback] = splitArgs(optionsOrCallback, maybeCallback);
+    let prepared: { record: WriteRecord; ttl: number };
+    try {
+      this.checkKey(key);
+      prepared = this.prepareWrite(value, options);
+    } catch (err) {
+      return deliver(this.rejectNow('set', err), callback);
+    }
+    const fullKey = this.prefix + key;
+    return deliver(
+      this.run('set', [fullKey], true, () => this._set(fullKey, prepared.record, prepared.ttl)),
+      callback,
+    );
+  }
+
+  delete(key: string): Promise<void>;
+  delete(key: string, callback: Callback<void>): void;
+  delete(key: string, callback?: Callback<void>): Promise<void> | void {
+    const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
+    if (invalid) return deliver(this.rejectNow('delete', invalid), callback);
+    const fullKey = this.prefix + key;
+    return deliver(
+      this.run('delete', [fullKey], true, () => this._delete(fullKey)),
+      callback,
+    );
+  }
+
+  compareAndSet(key: string, value: JsonValue, options: CompareAndSetOptions): Promise<void>;
+  compareAndSet(key: string, value: JsonValue, options: CompareAndSetOptions, callback: Callback<void>): void;
+  compareAndSet(
+    key: string,
+    value: JsonValue,
+    options: CompareAndSetOptions,
+    callback?: Callback<void>,
+  ): Promise<void> | void {
+    let prepared: { record: WriteRecord; ttl: number };
+    let expected: number | null;
+    try {
+      if (!this.supports.compareAndSet || !this._compareAndSet) {
+        throw new ConnectorError('UNSUPPORTED', `${this.name} does not support compare-and-set`, {
+          details: { connector: this.name, operation: 'compareAndSet' },
+        });
+      }
+      this.checkKey(key);
+      if (options === null || typeof options !== 'object' || !('expectedVersion' in options)) {
+        throw new ConnectorError('INVALID_OPTION', 'compareAndSet needs options.expectedVersion (a number, or null for "absent")');
+      }
+      expected = options.expectedVersion;
+      if (expected !== null && !Number.isSafeInteger(expected)) {
+        throw new ConnectorError('INVALID_OPTION', `expectedVersion must be an integer or null, got ${String(expected)}`);
+      }
+      prepared = this.prepareWrite(value, options);
+    } catch (err) {
+      return deliver(this.rejectNow('compareAndSet', err), callback);
+    }
+    const fullKey = this.prefix + key;
+    const cas = this._compareAndSet.bind(this);
+    return deliver(
+      this.run('compareAndSet', [fullKey], true, async () => {
+        const written = await cas(fullKey, prepared.record, expected, prepared.ttl);
+        if (!written) {
+          throw new ConnectorError(
+            'CONFLICT',
+            `Version conflict on "${key}": expected ${expected === null ? 'no record' : `version ${expected}`}`,
+            { details: { key, connector: this.name, operation: 'compareAndSet' } },
+          );
+        }
+      }),
+      callback,
+    );
+  }
+
+  getBulk(keys: readonly string[]): Promise<(JsonValue | null)[]>;
+  getBulk(keys: readonly string[], callback: Callback<(JsonValue | null)[]>): void;
+  getBulk(keys: readonly string[], callback?: Callback<(JsonValue | null)[]>): Promise<(JsonValue | null)[]> | void {
+    return deliver(
+      this.getEntryBulkInternal('getBulk', keys).then((entries) => entries.map((e) => (e === null ? null : e.value))),
+      callback,
+    );
+  }
+
+  getEntryBulk(keys: readonly string[]): Promise<(Entry | null)[]>;
+  getEntryBulk(keys: readonly string[], callback: Callback<(Entry | null)[]>): void;
+  getEntryBulk(keys: readonly string[], callback?: Callback<(Entry | null)[]>): Promise<(Entry | null)[]> | void {
+    return deliver(this.getEntryBulkInternal('getEntryBulk', keys), callback);
+  }
+
+  private getEntryBulkInternal(operation: string, keys: readonly string[]): Promise<(Entry | null)[]> {
+    let fullKeys: string[];
+    try {
+      fullKeys = this.checkKeys(keys);
+    } catch (err) {
+      return this.rejectNow(operation, err);
+    }
+    if (fullKeys.length === 0) return Promise.resolve([]);
+    return this.run(operation, fullKeys, false, async () => {
+      const records = this._getMany
+        ? await this._getMany(fullKeys)
+        : await Promise.all(fullKeys.map((k) => this._get(k)));
+      return records.map((record) => {
+        if (record === null || record === undefined) {
+          this.recorder.misses++;
+          return null;
+        }
+        this.recorder.hits++;
+        return { value: readValue(record, this.codec), version: record.version };
+      });
+    });
+  }
+
+  headBulk(keys: readonly string[]): Promise<(number | null)[]>;
+  headBulk(keys: readonly string[], callback: Callback<(number | null)[]>): void;
+  headBulk(keys: readonly string[], callback?: Callback<(number | null)[]>): Promise<(number | null)[]> | void {
+    let fullKeys: string[];
+    try {
+      fullKeys = this.checkKeys(keys);
+    } catch (err) {
+      return deliver(this.rejectNow('headBulk', err), callback);
+    }
+    if (fullKeys.length === 0) return deliver(Promise.resolve([]), callback);
+    return deliver(
+      this.run('headBulk', fullKeys, false, () =>
+        this._headMany ? this._headMany(fullKeys) : Promise.all(fullKeys.map((k) => this._head(k))),
+      ),
+      callback,
+    );
+  }
+
+  setBulk(entries: readonly BulkSetEntry[], options?: SetOptions): Promise<void>;
+  setBulk(entries: readonly BulkSetEntry[], callback: Callback<void>): void;
+  setBulk(entries: readonly BulkSetEntry[], options: SetOptions, callback: Callback<void>): void;
+  setBulk(
+    entries: readonly BulkSetEntry[],
+    optionsOrCallback?: SetOptions | Callback<void>,
+    maybeCallback?: Callback<void>,
+  ): Promise<void> | void {
+    const [options, callback] = splitArgs(optionsOrCallback, maybeCallback);
+    let items: { key: string; record: WriteRecord }[];
+    let ttl = 0;
+    try {
+      if (!Array.isArray(entries)) throw new ConnectorError('INVALID_OPTION', 'setBulk expects an array of { key, value }');
+      items = entries.map((entry, index) => {
+        if (entry === null || typeof entry !== 'object') {
+          throw new ConnectorError('INVALID_OPTION', `setBulk entry ${index} is not an object { key, value }`);
+        }
+        this.checkKey(entry.key);
+        const prepared = this.prepareWrite(entry.value, { ...options, version: entry.version ?? options?.version });
+        ttl = prepared.ttl;
+        return { key: this.prefix + entry.key, record: prepared.record };
+      });
+      if (items.length === 0) ttl = this.resolveTtl(options);
+    } catch (err) {
+      return deliver(this.rejectNow('setBulk', err), callback);
+    }
+    if (items.length === 0) return deliver(Promise.resolve(), callback);
+    return deliver(
+      this.run(
+        'setBulk',
+        items.map((i) => i.key),
+        true,
+        async () => {
+          if (this._setMany) await this._setMany(items, ttl);
+          else await Promise.all(items.map((i) => this._set(i.key, i.record, ttl)));
+        },
+      ),
+      callback,
+    );
+  }
+
+  deleteBulk(keys: readonly string[]): Promise<void>;
+  deleteBulk(keys: readonly string[], callback: Callback<void>): void;
+  deleteBulk(keys: readonly string[], callback?: Callback<void>): Promise<void> | void {
+    let fullKeys: string[];
+    try {
+      fullKeys = this.checkKeys(keys);
+    } catch (err) {
+      return deliver(this.rejectNow('deleteBulk', err), callback);
+    }
+    if (fullKeys.length === 0) return deliver(Promise.resolve(), callback);
+    return deliver(
+      this.run('deleteBulk', fullKeys, true, async () => {
+        if (this._deleteMany) await this._deleteMany(fullKeys);
+        else await Promise.all(fullKeys.map((k) => this._delete(k)));
+      }),
+      callback,
+    );
+  }
+
+  stats(): ConnectorStats {
+    return this.recorder.snapshot(this.name, this.ready, this.inFlight);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Shared machinery.
+
+  private checkKey(key: string): void {
+    const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
+    if (invalid) throw invalid;
+  }
+
+  private checkKeys(keys: readonly string[]): string[] {
+    if (!Array.isArray(keys)) throw new ConnectorError('INVALID_KEY', 'Bulk operations expect an array of keys');
+    return keys.map((key: string) => {
+      this.checkKey(key);
+      return this.prefix + key;
+    });
+  }
+
+  private resolveTtl(options: SetOptions | undefined): number {
+    const ttl = options?.ttl ?? this.defaultTtl;
+    if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) {
+      throw new ConnectorError('INVALID_OPTION', `ttl must be a number of milliseconds >= 0, got ${String(ttl)}`);
+    }
+    if (ttl > 0 && !this.supports.ttl) {
+      throw new ConnectorError('UNSUPPORTED', `${this.name} does not support TTL`, {
+        details: { connector: this.name, operation: 'set' },
+      });
+    }
+    return ttl;
+  }
+
+  /** Validates and serialises at call time, so later changes to `value` are not stored. */
+  private prepareWrite(value: JsonValue, options: SetOptions | undefined): { record: WriteRecord; ttl: number } {
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw new ConnectorError('INVALID_OPTION', 'Write options must be an object like { ttl, version }');
+    }
+    const ttl = this.resolveTtl(options);
+    const version = options?.version ?? 0;
+    if (!Number.isSafeInteger(version)) {
+      throw new ConnectorError('INVALID_OPTION', `version must be an integer, got ${String(version)}`);
+    }
+    const data = this.codec.encode(value);
+    if (data.byteLength > this.supports.maxValueBytes) {
+      throw new ConnectorError(
+        'VALUE_TOO_LARGE',
+        `Value is ${data.byteLength} bytes serialised; ${this.name} accepts at most ${this.supports.maxValueBytes}`,
+        { details: { connector: this.name, size: data.byteLength, limit: this.supports.maxValueBytes } },
+      );
+    }
+    return { record: new EncodedRecord(data, version, this.codec), ttl };
+  }
+
+  private rejectNow<T>(operation: string, err: unknown): Promise<T> {
+    const error = toConnectorError(err, 'INVALID_OPTION', `${this.name} ${operation}`);
+    this.recorder.recordError(error.code);
+    if (this.closed && error.code !== 'CLOSED') return Promise.reject(this.closedError(operation));
+    return Promise.reject(error);
+  }
+
+  private closedError(operation: string): ConnectorError {
+    return new ConnectorError('CLOSED', `${this.name} is closed; ${operation} was not performed`, {
+      details: { connector: this.name, operation },
+    });
+  }
+
+  private notReadyError(operation: string, waitedMs: number): ConnectorError {
+    const reason = this.lastError ? `: ${this.lastError.message}` : '';
+    return new ConnectorError('NOT_READY', `${this.name} was not ready after ${waitedMs} ms${reason}`, {
+      cause: this.lastError ?? undefined,
+      details: { connector: this.name, operation },
+    });
+  }
+
+  /**
+   * Runs one operation: rejects after close, waits for readiness, orders writes per key when the
+   * backend does not, bounds everything by the operation timeout and settles exactly once.
+   */
+  private run<T>(operation: string, keys: string[], isWrite: boolean, work: () => Promise<T>): Promise<T> {
+    if (this.closed) return this.rejectNow(operation, this.closedError(operation));
+    if (this.fatal) return this.rejectNow(operation, this.fatal);
+    const started = performance.now();
+    this.inFlight++;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let waitingForReady = false;
+      let readyWaiter: ((err: ConnectorError | null) => void) | null = null;
+      const finish = (err: unknown, value?: T): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (readyWaiter) this.readyWaiters.delete(readyWaiter);
+        this.recorder.recordOperation(operation, performance.now() - started);
+        if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
+          for (const idle of this.idleWaiters.splice(0)) idle();
+        }
+        if (err === null) {
+          resolve(value as T);
+        } else {
+          const error = toConnectorError(err, 'BACKEND', `${this.name} ${operation} failed`, {
+            connector: this.name,
+            operation,
+          });
+          this.recorder.recordError(error.code);
+          reject(error);
+        }
+      };
+      const timer = setTimeout(() => {
+        finish(
+          waitingForReady
+            ? this.notReadyError(operation, this.operationTimeoutMs)
+            : new ConnectorError('TIMEOUT', `${this.name} ${operation} timed out after ${this.operationTimeoutMs} ms`, {
+                details: { connector: this.name, operation },
+              }),
+        );
+      }, this.operationTimeoutMs);
+      const start = (): void => {
+        let promise: Promise<T>;
+        try {
+          promise = this.preservesOrder ? work() : this.ordered(keys, isWrite, work);
+        } catch (err) {
+          finish(err);
+          return;
+        }
+        promise.then(
+          (value) => finish(null, value),
+          (err: unknown) => finish(err),
+        );
+      };
+      if (this.ready) {
+        start();
+      } else {
+        waitingForReady = true;
+        readyWaiter = (err) => {
+          readyWaiter = null;
+          waitingForReady = false;
+          if (err) finish(err);
+          else if (!settled) start();
+        };
+        this.readyWaiters.add(readyWaiter);
+      }
+    });
+  }
+
+  /** Chains work behind earlier writes on the same keys; writes become the new tail. */
+  private ordered<T>(keys: string[], isWrite: boolean, work: () => Promise<T>): Promise<T> {
+    const before: Promise<void>[] = [];
+    for (const key of keys) {
+      const tail = this.keyTails.get(key);
+      if (tail) before.push(tail);
+    }
+    const result = before.length === 0 ? work() : Promise.all(before).then(work);
+    if (isWrite) {
+      const tail = result.then(noop, noop);
+      for (const key of keys) this.keyTails.set(key, tail);
+      void tail.then(() => {
+        for (const key of keys) if (this.keyTails.get(key) === tail) this.keyTails.delete(key);
+      });
+    }
+    return result;
+  }
+}
+
+function splitArgs(
+  optionsOrCallback: SetOptions | Callback<void> | undefined,
+  maybeCallback: Callback<void> | undefined,
+): [SetOptions | undefined, Callback<void> | undefined] {
+  if (typeof optionsOrCallback === 'function') return [undefined, optionsOrCallback];
+  return [optionsOrCallback, maybeCallback];
+}
+
+function positiveNumber(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ConnectorError('CONFIG', `Option ${field} must be a positive number of milliseconds, got ${String(value)}`, {
+      details: { field },
+    });
+  }
+  return value;
+}
+
+function nonNegativeNumber(value: number | undefined, fallback: number, field: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConnectorError('CONFIG', `Option ${field} must be a number of milliseconds >= 0, got ${String(value)}`, {
+      details: { field },
+    });
+  }
+  return value;
+}
+
+/** Rejects with TIMEOUT if `promise` takes longer than `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, code: ErrorCode = 'TIMEOUT'): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ConnectorError(code, `timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

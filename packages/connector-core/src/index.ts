@@ -1,0 +1,18 @@
+export * from './errors';
+export * from './types';
+export * from './codec';
+export { redactText, redactUrl, redactConnectionString } from './config/redact';
+export { parseConnectorUrl, queryNumber, queryBoolean, type ParsedUrl, type HostPort } from './config/url';
+export { CONNECTOR_DEFAULTS, consoleLogger, type ConnectorOptions, type Logger } from './config/options';
+export { registerDriver, resolveDriver, registeredSchemes, createConnector, type ConnectorDriver } from './config/registry';
+export { BaseConnector, withTimeout, type ConnectorIdentity } from './connector/base-connector';
+export type { ReadRecord, WriteRecord } from './connector/records';
+export { validateKey } from './connector/keys';
+export { LatencyHistogram } from './connector/stats';
+export { MemoryStore, MEMORY_STORE_DEFAULTS, type MemoryStoreOptions } from './memory/memory-store';
+export { MemoryCache, MEMORY_CACHE_DEFAULTS, type MemoryCacheOptions } from './memory/memory-cache';
+export { memoryDriver } from './memory/driver';
+
+import { registerDriver } from './config/registry';
+import { memoryDriver } from './memory/driver';
+registerDriver(memoryDriver);

@@ -1,0 +1,2 @@
+export * from './services/types';
+export * from './services/registry';
