@@ -1,2 +1,3 @@
 export * from './services/types';
 export * from './services/registry';
+export * from './spec';

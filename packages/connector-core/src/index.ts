@@ -16,3 +16,13 @@ export { memoryDriver } from './memory/driver';
 import { registerDriver } from './config/registry';
 import { memoryDriver } from './memory/driver';
 registerDriver(memoryDriver);
+export {
+  DeepstreamConnectorPlugin,
+  deepstreamPluginFor,
+  type DeepstreamServices,
+  type StorageReadCallback,
+  type StorageWriteCallback,
+  type StorageHeadCallback,
+  type StorageHeadBulkCallback,
+} from './deepstream/plugin';
+export { MemoryCacheDeepstreamPlugin } from './memory/deepstream';

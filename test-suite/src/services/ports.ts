@@ -1,6 +1,7 @@
 /**
  * Loopback TCP port helpers: pick free ports for servers and wait until a server accepts connections.
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { waitUntil } from './wait';
 
@@ -75,4 +76,53 @@ export async function waitForPort(port: number, options: WaitForPortOptions): Pr
     what: options.what ?? `a listener on ${host}:${port}`,
     abortIf: options.abortIf,
   });
+}
+
+/** Socket inodes of TCP listeners on `port`, from /proc/net/tcp{,6}; undefined without /proc. */
+function listeningInodes(port: number): Set<string> | undefined {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let readAny = false;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = fs.readFileSync(table, 'utf8');
+      readAny = true;
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      const localPort = fields[1].split(':').pop();
+      if (localPort === hexPort && fields[3] === '0A') inodes.add(fields[9]);
+    }
+  }
+  return readAny ? inodes : undefined;
+}
+
+/**
+ * Whether process `pid` itself holds a listening socket on `port` (Linux, via /proc). This tells
+ * "our server is up" apart from "some other process already had that port". Returns undefined
+ * where /proc is not available, so callers fall back to trusting the port check.
+ */
+export function ownsListeningPort(pid: number, port: number): boolean | undefined {
+  const inodes = listeningInodes(port);
+  if (!inodes) return undefined;
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return undefined;
+  }
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match && inodes.has(match[1])) return true;
+    } catch {
+      // The descriptor closed while we looked.
+    }
+  }
+  return false;
 }

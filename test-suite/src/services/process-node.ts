@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { onProcessExit } from './exit-hooks';
-import { LOOPBACK, waitForPort } from './ports';
+import { LOOPBACK, ownsListeningPort, waitForPort } from './ports';
 import type { ServiceNode } from './types';
 import { waitUntil, withTimeout } from './wait';
 
@@ -101,6 +101,11 @@ export class ProcessNode implements ServiceNode {
     if (this.stopped) throw new Error(`${this.describe()} was stopped; it cannot be started again`);
     if (this.running) return;
     this.spawn();
+    if (this.child?.pid === undefined) {
+      // Spawning itself failed (e.g. ENOENT); the reason arrives as an 'error' event.
+      await withTimeout(this.exited, 5000, 'spawn failed').catch(() => undefined);
+      throw new Error(`Could not start ${this.describe()}: ${this.spawnError?.message ?? 'spawn failed'}`);
+    }
     const timeoutMs = this.options.startTimeoutMs ?? 15_000;
     const deadline = Date.now() + timeoutMs;
     const remaining = (): number => Math.max(1, deadline - Date.now());
@@ -121,6 +126,7 @@ export class ProcessNode implements ServiceNode {
         abortIf,
         what: `${this.describe()} to accept connections`,
       });
+      this.assertOwnsPort();
       const check = this.readyCheck;
       if (check) {
         await waitUntil(() => check(this).then(() => true), {
@@ -130,6 +136,7 @@ export class ProcessNode implements ServiceNode {
           abortIf,
         });
       }
+      abortIf();
     } catch (err) {
       await this.kill('SIGKILL').catch(() => undefined);
       // Let the last words on stderr (often the actual reason) arrive before quoting them.
@@ -206,6 +213,16 @@ export class ProcessNode implements ServiceNode {
     }
   }
 
+  /**
+   * A connection can succeed because another process already listens on the port (then our server
+   * is about to die with "address in use"); on Linux, make sure the listener is our child.
+   */
+  private assertOwnsPort(): void {
+    const pid = this.child?.pid;
+    if (pid === undefined || ownsListeningPort(pid, this.port) !== false) return;
+    throw new Error(`port ${this.port} accepts connections, but another process is listening on it`);
+  }
+
   private spawn(): void {
     this.output = '';
     this.spawnError = undefined;
@@ -217,7 +234,7 @@ export class ProcessNode implements ServiceNode {
     });
     this.child = child;
     liveChildren.add(child);
-    this.exited = new Promise((resolve) => {
+    this.exited = new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.once('error', (err) => {
         // Spawn failures (e.g. ENOENT) emit 'error' and never 'exit'.
@@ -231,7 +248,7 @@ export class ProcessNode implements ServiceNode {
     }).then(() => {
       liveChildren.delete(child);
     });
-    this.closed = new Promise((resolve) => {
+    this.closed = new Promise<void>((resolve) => {
       child.once('close', () => resolve());
       child.once('error', () => resolve());
     });

@@ -36,12 +36,13 @@ export async function startService(name: string, options: StartOptions = {}): Pr
   }
   const envUrl = launcher.envVar ? process.env[launcher.envVar] : undefined;
   if (envUrl && options.local !== true) {
+    const fromEnv = launcher.fromEnv?.(envUrl) ?? { url: envUrl };
     const handle: ServiceHandle = {
       name,
-      url: envUrl,
+      url: fromEnv.url,
       external: true,
       nodes: [],
-      info: { envVar: launcher.envVar },
+      info: { ...fromEnv.info, envVar: launcher.envVar },
       stop: async () => undefined,
     };
     return handle;

@@ -45,4 +45,10 @@ export interface ServiceLauncher {
   /** Whether this launcher can run on this machine (e.g. the binary exists); a reason if not. */
   available(): Promise<true | string>;
   start(options: StartOptions): Promise<ServiceHandle>;
+  /**
+   * Optional: turns the environment variable's value into the kit's URL plus facts for `info`
+   * (e.g. `DYNAMODB_ENDPOINT=http://host:8000` becomes `dynamodb://us-east-1/table?endpoint=…`).
+   * Without it the value is used as the URL unchanged.
+   */
+  fromEnv?(value: string): { url: string; info?: Record<string, unknown> };
 }

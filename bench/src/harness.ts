@@ -1,0 +1,136 @@
+/**
+ * Benchmark harness: closed-loop load at a fixed concurrency for a fixed time, recording every
+ * operation's latency. Each suite compares a connector with its raw driver in the same run.
+ */
+
+export interface BenchResult {
+  suite: string;
+  /** What was measured: `connector`, `raw ioredis`, `@deepstream/cache-redis`, … */
+  target: string;
+  /** The operation: `set`, `get`, … */
+  op: string;
+  concurrency: number;
+  ops: number;
+  opsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Free-form extra facts (value size, batch size, …). */
+  notes?: string;
+}
+
+export interface MeasureOptions {
+  /** How long to run after warm-up, ms. Default from BENCH_DURATION_MS or 2000. */
+  durationMs?: number;
+  /** Warm-up, ms (not recorded). Default 300. */
+  warmupMs?: number;
+  notes?: string;
+}
+
+export interface BenchContext {
+  /** Runs `fn(i)` with `concurrency` workers for the duration and records the result row. */
+  measure(
+    target: string,
+    op: string,
+    concurrency: number,
+    fn: (i: number) => Promise<unknown>,
+    options?: MeasureOptions,
+  ): Promise<BenchResult>;
+  /** Records a row computed by the suite itself (e.g. storage writes issued). */
+  record(row: Omit<BenchResult, 'suite'>): void;
+  /** Free-form lines printed under the table (e.g. coalescing counts). */
+  note(line: string): void;
+}
+
+export interface BenchSuite {
+  /** Short name used on the command line: `npm run bench -- redis`. */
+  name: string;
+  run(ctx: BenchContext): Promise<void>;
+}
+
+export function defaultDurationMs(): number {
+  const fromEnv = Number(process.env.BENCH_DURATION_MS);
+  return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 2000;
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** Closed-loop load: `concurrency` workers each issue the next operation when theirs completes. */
+export async function runClosedLoop(
+  concurrency: number,
+  fn: (i: number) => Promise<unknown>,
+  durationMs: number,
+  warmupMs: number,
+): Promise<{ ops: number; opsPerSec: number; p50Ms: number; p99Ms: number }> {
+  let counter = 0;
+  const load = async (untilMs: number, latencies: number[] | null): Promise<void> => {
+    const worker = async (): Promise<void> => {
+      while (performance.now() < untilMs) {
+        const i = counter++;
+        const t0 = performance.now();
+        await fn(i);
+        if (latencies) latencies.push(performance.now() - t0);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  };
+  await load(performance.now() + warmupMs, null);
+  const latencies: number[] = [];
+  const start = performance.now();
+  await load(start + durationMs, latencies);
+  const elapsed = performance.now() - start;
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    ops: latencies.length,
+    opsPerSec: (latencies.length / elapsed) * 1000,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+  };
+}
+
+export function createContext(suite: string, rows: BenchResult[], notes: string[]): BenchContext {
+  return {
+    async measure(target, op, concurrency, fn, options = {}) {
+      const result = await runClosedLoop(
+        concurrency,
+        fn,
+        options.durationMs ?? defaultDurationMs(),
+        options.warmupMs ?? 300,
+      );
+      const row: BenchResult = { suite, target, op, concurrency, ...result };
+      if (options.notes) row.notes = options.notes;
+      rows.push(row);
+      console.error(
+        `  ${suite} | ${target} | ${op} c=${concurrency}: ${Math.round(result.opsPerSec)} ops/s p50 ${result.p50Ms.toFixed(3)} ms p99 ${result.p99Ms.toFixed(3)} ms`,
+      );
+      return row;
+    },
+    record(row) {
+      rows.push({ suite, ...row });
+    },
+    note(line) {
+      notes.push(`${suite}: ${line}`);
+    },
+  };
+}
+
+/** A markdown table of the rows, with each target's ratio to the suite's baseline row. */
+export function toMarkdown(rows: BenchResult[], notes: string[]): string {
+  const lines = [
+    '| suite | target | op | conc | ops/s | p50 ms | p99 ms | vs baseline |',
+    '|---|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of rows) {
+    const baseline = rows.find(
+      (r) => r.suite === row.suite && r.op === row.op && r.concurrency === row.concurrency && r.target.startsWith('raw'),
+    );
+    const ratio = baseline && baseline !== row && baseline.opsPerSec > 0 ? `${(row.opsPerSec / baseline.opsPerSec).toFixed(2)}×` : '';
+    lines.push(
+      `| ${row.suite} | ${row.target} | ${row.op} | ${row.concurrency} | ${Math.round(row.opsPerSec)} | ${row.p50Ms.toFixed(3)} | ${row.p99Ms.toFixed(3)} | ${ratio} |`,
+    );
+  }
+  if (notes.length > 0) lines.push('', ...notes.map((n) => `- ${n}`));
+  return lines.join('\n');
+}

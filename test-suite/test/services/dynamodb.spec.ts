@@ -1,0 +1,124 @@
+import {
+  CreateTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import '../../dist/services';
+import { localDynamoClient } from '../../dist/services/dynamodb';
+import { canConnect } from '../../dist/services/ports';
+import { startService } from '../../dist/services/registry';
+import type { ServiceHandle } from '../../dist/services/types';
+import { exists, failureOf } from './clients';
+
+// DynamoDB Local is a JVM: a few seconds per start on a 2-core machine, more under load.
+const T = 90_000;
+
+function send<T>(client: DynamoDBClient, command: Parameters<DynamoDBClient['send']>[0]): Promise<T> {
+  return client.send(command, { abortSignal: AbortSignal.timeout(5000) }) as Promise<T>;
+}
+
+async function withClient<T>(handle: ServiceHandle, body: (c: DynamoDBClient) => Promise<T>): Promise<T> {
+  const client = localDynamoClient(String(handle.info.endpoint));
+  try {
+    return await body(client);
+  } finally {
+    client.destroy();
+  }
+}
+
+async function createTable(c: DynamoDBClient, table: string): Promise<void> {
+  await send(
+    c,
+    new CreateTableCommand({
+      TableName: table,
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+}
+
+async function readItem(c: DynamoDBClient, table: string, id: string): Promise<string | undefined> {
+  const out = await send<{ Item?: Record<string, { S?: string }> }>(
+    c,
+    new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true }),
+  );
+  return out.Item?.value?.S;
+}
+
+/** The same outage story for both implementations, persistent so data must survive a crash. */
+for (const name of ['dynamodb-local', 'dynalite']) {
+  describe(`${name} launcher (persistent)`, () => {
+    const table = 'connector_kit_test';
+    let handle: ServiceHandle;
+    beforeAll(async () => {
+      handle = await startService(name, { local: true, persistent: true });
+    }, T);
+    afterAll(() => handle?.stop(), T);
+
+    it('advertises a dynamodb:// URL and serves writes and reads', async () => {
+      const port = handle.nodes[0].port;
+      expect(handle.external).toBe(false);
+      expect(handle.url).toBe(`dynamodb://us-east-1/${table}?endpoint=http://127.0.0.1:${port}`);
+      expect(handle.info.endpoint).toBe(`http://127.0.0.1:${port}`);
+      await withClient(handle, async (c) => {
+        await createTable(c, table);
+        await send(c, new PutItemCommand({ TableName: table, Item: { id: { S: 'a' }, value: { S: 'one' } } }));
+        expect(await readItem(c, table, 'a')).toBe('one');
+      });
+    }, T);
+
+    it('fails while killed and keeps its data across a restart', async () => {
+      const node = handle.nodes[0];
+      await node.kill('SIGKILL');
+      expect(await canConnect(node.port)).toBe(false);
+      await withClient(handle, (c) => failureOf(send(c, new ListTablesCommand({}))));
+      await node.restart();
+      await withClient(handle, async (c) => expect(await readItem(c, table, 'a')).toBe('one'));
+    }, T);
+
+    it('times out while paused and answers again on resume', async () => {
+      const node = handle.nodes[0];
+      const client = localDynamoClient(String(handle.info.endpoint));
+      try {
+        node.pause();
+        const err = await failureOf(
+          client.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(500) }),
+        );
+        expect(err.name).toMatch(/Abort|Timeout/);
+        node.resume();
+        expect(await readItem(client, table, 'a')).toBe('one');
+      } finally {
+        node.resume();
+        client.destroy();
+      }
+    }, T);
+
+    it('removes its data directory on stop', async () => {
+      const dir = String(handle.info.dbPath);
+      expect(exists(dir)).toBe(true);
+      await handle.stop();
+      expect(exists(dir)).toBe(false);
+      expect(handle.nodes[0].running).toBe(false);
+    }, T);
+  });
+}
+
+describe('dynamodb-local launcher (in memory)', () => {
+  it('starts without a data directory and forgets everything on restart', async () => {
+    const handle = await startService('dynamodb-local', { local: true });
+    try {
+      expect(handle.info.persistent).toBe(false);
+      await withClient(handle, (c) => createTable(c, 'ephemeral'));
+      await handle.nodes[0].restart();
+      const tables = await withClient(handle, (c) =>
+        send<{ TableNames?: string[] }>(c, new ListTablesCommand({})),
+      );
+      expect(tables.TableNames ?? []).toEqual([]);
+    } finally {
+      await handle.stop();
+    }
+  }, T);
+});
