@@ -124,9 +124,16 @@ export function toMarkdown(rows: BenchResult[], notes: string[]): string {
   ];
   for (const row of rows) {
     const baseline = rows.find(
-      (r) => r.suite === row.suite && r.op === row.op && r.concurrency === row.concurrency && r.target.startsWith('raw'),
+      (r) =>
+        r.suite === row.suite &&
+        r.op === row.op &&
+        r.concurrency === row.concurrency &&
+        r.target.startsWith('raw'),
     );
-    const ratio = baseline && baseline !== row && baseline.opsPerSec > 0 ? `${(row.opsPerSec / baseline.opsPerSec).toFixed(2)}×` : '';
+    const ratio =
+      baseline && baseline !== row && baseline.opsPerSec > 0
+        ? `${(row.opsPerSec / baseline.opsPerSec).toFixed(2)}×`
+        : '';
     lines.push(
       `| ${row.suite} | ${row.target} | ${row.op} | ${row.concurrency} | ${Math.round(row.opsPerSec)} | ${row.p50Ms.toFixed(3)} | ${row.p99Ms.toFixed(3)} | ${ratio} |`,
     );

@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   const suites: BenchSuite[] = readdirSync(dir)
     .filter((f) => f.endsWith('.js'))
     .sort()
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     .map((f) => (require(join(dir, f)) as { suite: BenchSuite }).suite)
     .filter((s) => s && (wanted.length === 0 || wanted.includes(s.name)));
   if (suites.length === 0) throw new Error(`No bench suite matches ${wanted.join(', ')}`);

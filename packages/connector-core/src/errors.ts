@@ -58,7 +58,11 @@ export class ConnectorError extends Error {
   readonly details: ConnectorErrorDetails;
   override readonly cause?: unknown;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: ConnectorErrorDetails } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: ConnectorErrorDetails } = {},
+  ) {
     super(message);
     this.code = code;
     this.details = options.details ?? {};

@@ -4,7 +4,13 @@ export * from './codec';
 export { redactText, redactUrl, redactConnectionString } from './config/redact';
 export { parseConnectorUrl, queryNumber, queryBoolean, type ParsedUrl, type HostPort } from './config/url';
 export { CONNECTOR_DEFAULTS, consoleLogger, type ConnectorOptions, type Logger } from './config/options';
-export { registerDriver, resolveDriver, registeredSchemes, createConnector, type ConnectorDriver } from './config/registry';
+export {
+  registerDriver,
+  resolveDriver,
+  registeredSchemes,
+  createConnector,
+  type ConnectorDriver,
+} from './config/registry';
 export { BaseConnector, withTimeout, type ConnectorIdentity } from './connector/base-connector';
 export type { ReadRecord, WriteRecord } from './connector/records';
 export { validateKey } from './connector/keys';

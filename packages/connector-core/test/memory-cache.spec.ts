@@ -12,7 +12,8 @@ describeConnector({
 
 describeConnector({
   name: 'MemoryCache with the MessagePack codec',
-  create: ({ prefix }) => new MemoryCache({ store: shared, prefix, codec: 'msgpack', maxValueBytes: 1024 * 1024 }),
+  create: ({ prefix }) =>
+    new MemoryCache({ store: shared, prefix, codec: 'msgpack', maxValueBytes: 1024 * 1024 }),
   codec: msgpackCodec,
   supports: { maxValueBytes: 1024 * 1024 },
 });

@@ -20,7 +20,9 @@ export async function expectCode(promise: Promise<unknown>, code: ErrorCode): Pr
     outcome = err;
   }
   if (!(outcome instanceof ConnectorError)) {
-    fail(`expected a ConnectorError with code ${code}, got ${outcome === 'resolved' ? 'success' : String(outcome)}`);
+    fail(
+      `expected a ConnectorError with code ${code}, got ${outcome === 'resolved' ? 'success' : String(outcome)}`,
+    );
     throw new Error('unreachable');
   }
   expect(outcome.code).withContext(outcome.message).toBe(code);

@@ -14,7 +14,11 @@ export interface ServiceFixture {
  * cannot be had turns the specs that use it into pending specs (reported as skipped, never as
  * passed); under CI=true it is a failure.
  */
-export function useService(name: string, options: StartOptions = {}, startTimeoutMs = 120_000): ServiceFixture {
+export function useService(
+  name: string,
+  options: StartOptions = {},
+  startTimeoutMs = 120_000,
+): ServiceFixture {
   let handle: ServiceHandle | null = null;
   let unavailable: string | null = null;
   beforeAll(async () => {

@@ -15,9 +15,8 @@ import { exists, failureOf } from './clients';
 // DynamoDB Local is a JVM: a few seconds per start on a 2-core machine, more under load.
 const T = 90_000;
 
-function send<T>(client: DynamoDBClient, command: Parameters<DynamoDBClient['send']>[0]): Promise<T> {
-  return client.send(command, { abortSignal: AbortSignal.timeout(5000) }) as Promise<T>;
-}
+/** Every request gets a deadline so a dead server fails the spec quickly instead of hanging. */
+const deadline = (): { abortSignal: AbortSignal } => ({ abortSignal: AbortSignal.timeout(5000) });
 
 async function withClient<T>(handle: ServiceHandle, body: (c: DynamoDBClient) => Promise<T>): Promise<T> {
   const client = localDynamoClient(String(handle.info.endpoint));
@@ -29,21 +28,21 @@ async function withClient<T>(handle: ServiceHandle, body: (c: DynamoDBClient) =>
 }
 
 async function createTable(c: DynamoDBClient, table: string): Promise<void> {
-  await send(
-    c,
+  await c.send(
     new CreateTableCommand({
       TableName: table,
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
       AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
       BillingMode: 'PAY_PER_REQUEST',
     }),
+    deadline(),
   );
 }
 
 async function readItem(c: DynamoDBClient, table: string, id: string): Promise<string | undefined> {
-  const out = await send<{ Item?: Record<string, { S?: string }> }>(
-    c,
+  const out = await c.send(
     new GetItemCommand({ TableName: table, Key: { id: { S: id } }, ConsistentRead: true }),
+    deadline(),
   );
   return out.Item?.value?.S;
 }
@@ -65,7 +64,10 @@ for (const name of ['dynamodb-local', 'dynalite']) {
       expect(handle.info.endpoint).toBe(`http://127.0.0.1:${port}`);
       await withClient(handle, async (c) => {
         await createTable(c, table);
-        await send(c, new PutItemCommand({ TableName: table, Item: { id: { S: 'a' }, value: { S: 'one' } } }));
+        await c.send(
+          new PutItemCommand({ TableName: table, Item: { id: { S: 'a' }, value: { S: 'one' } } }),
+          deadline(),
+        );
         expect(await readItem(c, table, 'a')).toBe('one');
       });
     }, T);
@@ -74,7 +76,7 @@ for (const name of ['dynamodb-local', 'dynalite']) {
       const node = handle.nodes[0];
       await node.kill('SIGKILL');
       expect(await canConnect(node.port)).toBe(false);
-      await withClient(handle, (c) => failureOf(send(c, new ListTablesCommand({}))));
+      await withClient(handle, (c) => failureOf(c.send(new ListTablesCommand({}), deadline())));
       await node.restart();
       await withClient(handle, async (c) => expect(await readItem(c, table, 'a')).toBe('one'));
     }, T);
@@ -114,7 +116,7 @@ describe('dynamodb-local launcher (in memory)', () => {
       await withClient(handle, (c) => createTable(c, 'ephemeral'));
       await handle.nodes[0].restart();
       const tables = await withClient(handle, (c) =>
-        send<{ TableNames?: string[] }>(c, new ListTablesCommand({})),
+        c.send(new ListTablesCommand({}), deadline()),
       );
       expect(tables.TableNames ?? []).toEqual([]);
     } finally {

@@ -13,9 +13,9 @@ async function keysPerMaster(port: number, masters: readonly HostPort[]): Promis
   const client = redisClient(port);
   await client.connect();
   try {
-    const slots = (await client.cluster('SLOTS')) as [number, number, [string, number, ...unknown[]]][];
+    const slots = await client.cluster('SLOTS');
     const owner = (slot: number): number | undefined =>
-      slots.find(([start, end]) => slot >= start && slot <= end)?.[2][1];
+      slots.find(([start, end]) => slot >= start && slot <= end)?.[2]?.[1];
     const keys = new Map<number, string>();
     for (let i = 0; keys.size < masters.length && i < 1000; i++) {
       const key = `key-${i}`;

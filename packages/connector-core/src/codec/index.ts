@@ -14,10 +14,18 @@ export type CodecOption = 'json' | 'msgpack' | Codec;
 export function resolveCodec(option: CodecOption | undefined): Codec {
   if (option === undefined || option === 'json') return jsonCodec;
   if (option === 'msgpack') return msgpackCodec;
-  if (typeof option === 'object' && typeof option.encode === 'function' && typeof option.decode === 'function') {
+  if (
+    typeof option === 'object' &&
+    typeof option.encode === 'function' &&
+    typeof option.decode === 'function'
+  ) {
     return option;
   }
-  throw new ConnectorError('CONFIG', `Unknown codec ${JSON.stringify(option)}: use 'json', 'msgpack' or a Codec object`, {
-    details: { field: 'codec' },
-  });
+  throw new ConnectorError(
+    'CONFIG',
+    `Unknown codec ${JSON.stringify(option)}: use 'json', 'msgpack' or a Codec object`,
+    {
+      details: { field: 'codec' },
+    },
+  );
 }

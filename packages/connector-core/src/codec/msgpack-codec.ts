@@ -49,9 +49,13 @@ export const msgpackCodec: Codec = {
     try {
       return decode(bytes, { extensionCodec }) as JsonValue;
     } catch (err) {
-      throw new ConnectorError('CORRUPT', 'Stored bytes are not valid MessagePack (written by another codec?)', {
-        cause: err,
-      });
+      throw new ConnectorError(
+        'CORRUPT',
+        'Stored bytes are not valid MessagePack (written by another codec?)',
+        {
+          cause: err,
+        },
+      );
     }
   },
 };

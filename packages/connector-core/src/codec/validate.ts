@@ -55,7 +55,8 @@ export function assertJsonValue(value: unknown): asserts value is JsonValue {
         break;
       case 'object': {
         if (v === null) return;
-        if (depth >= MAX_VALUE_DEPTH) refuse(path, 'nesting', `deeper than ${MAX_VALUE_DEPTH} levels is refused.`);
+        if (depth >= MAX_VALUE_DEPTH)
+          refuse(path, 'nesting', `deeper than ${MAX_VALUE_DEPTH} levels is refused.`);
         if (ancestors.includes(v)) refuse(path, 'a circular reference', 'cannot be serialised.');
         ancestors.push(v);
         if (Array.isArray(v)) {

@@ -21,7 +21,8 @@ export function redactUrl(url: string): string {
 }
 
 /** Query parameters whose values are secrets and are hidden by redactText-aware callers. */
-const SECRET_PARAMS = /([?&](?:password|pass|pwd|secret|token|secretAccessKey|sessionToken|authSource_password)=)[^&#]*/gi;
+const SECRET_PARAMS =
+  /([?&](?:password|pass|pwd|secret|token|secretAccessKey|sessionToken|authSource_password)=)[^&#]*/gi;
 
 /** Redacts credentials in the user-info part AND in well-known secret query parameters. */
 export function redactConnectionString(url: string): string {

@@ -46,14 +46,19 @@ export function registeredSchemes(): string[] {
 export function resolveDriver(scheme: string): ConnectorDriver {
   const source = drivers.get(scheme.toLowerCase());
   if (!source) {
-    throw new ConnectorError('CONFIG', `No connector driver for "${scheme}://". Known schemes: ${registeredSchemes().join(', ')}`, {
-      details: { field: 'url' },
-    });
+    throw new ConnectorError(
+      'CONFIG',
+      `No connector driver for "${scheme}://". Known schemes: ${registeredSchemes().join(', ')}`,
+      {
+        details: { field: 'url' },
+      },
+    );
   }
   if ('create' in source) return source;
   let loaded: { driver?: ConnectorDriver };
   try {
     // Backend packages are optional peers of the core: load on demand, by name.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     loaded = require(source.packageName) as { driver?: ConnectorDriver };
   } catch (err) {
     throw new ConnectorError(
@@ -77,11 +82,16 @@ export function createConnector(
   urlOrOptions: string | (ConnectorOptions & Record<string, unknown>),
   options: ConnectorOptions & Record<string, unknown> = {},
 ): Connector {
-  const merged = typeof urlOrOptions === 'string' ? { ...options, url: urlOrOptions } : { ...urlOrOptions, ...options };
+  const merged =
+    typeof urlOrOptions === 'string' ? { ...options, url: urlOrOptions } : { ...urlOrOptions, ...options };
   if (typeof merged.url !== 'string') {
-    throw new ConnectorError('CONFIG', 'createConnector needs a URL (e.g. "memory://" or "redis://127.0.0.1:6379")', {
-      details: { field: 'url' },
-    });
+    throw new ConnectorError(
+      'CONFIG',
+      'createConnector needs a URL (e.g. "memory://" or "redis://127.0.0.1:6379")',
+      {
+        details: { field: 'url' },
+      },
+    );
   }
   const { scheme } = parseConnectorUrl(merged.url);
   return resolveDriver(scheme).create(merged);

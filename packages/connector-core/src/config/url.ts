@@ -41,11 +41,14 @@ function parseHost(item: string, redacted: string): HostPort {
   let portText: string | undefined;
   if (item.startsWith('[')) {
     const end = item.indexOf(']');
-    if (end === -1) throw new ConnectorError('CONFIG', `Unclosed IPv6 bracket in host "${item}" of ${redacted}`);
+    if (end === -1)
+      throw new ConnectorError('CONFIG', `Unclosed IPv6 bracket in host "${item}" of ${redacted}`);
     host = item.slice(1, end);
     const rest = item.slice(end + 1);
     if (rest !== '' && !rest.startsWith(':')) {
-      throw new ConnectorError('CONFIG', `Unexpected "${rest}" after IPv6 host in ${redacted}`, { details: { field: 'host' } });
+      throw new ConnectorError('CONFIG', `Unexpected "${rest}" after IPv6 host in ${redacted}`, {
+        details: { field: 'host' },
+      });
     }
     portText = rest === '' ? undefined : rest.slice(1);
   } else {
@@ -53,7 +56,8 @@ function parseHost(item: string, redacted: string): HostPort {
     host = colon === -1 ? item : item.slice(0, colon);
     portText = colon === -1 ? undefined : item.slice(colon + 1);
   }
-  if (host === '') throw new ConnectorError('CONFIG', `Empty host name in ${redacted}`, { details: { field: 'host' } });
+  if (host === '')
+    throw new ConnectorError('CONFIG', `Empty host name in ${redacted}`, { details: { field: 'host' } });
   if (portText === undefined || portText === '') return { host };
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
@@ -67,7 +71,9 @@ function parseHost(item: string, redacted: string): HostPort {
 /** Parses a connector URL. Throws CONFIG naming the bad field; never echoes a password. */
 export function parseConnectorUrl(url: string): ParsedUrl {
   if (typeof url !== 'string' || url.trim() === '') {
-    throw new ConnectorError('CONFIG', 'The connector URL must be a non-empty string', { details: { field: 'url' } });
+    throw new ConnectorError('CONFIG', 'The connector URL must be a non-empty string', {
+      details: { field: 'url' },
+    });
   }
   const redacted = redactConnectionString(url.trim());
   const match = URL_SHAPE.exec(url.trim());
@@ -106,7 +112,8 @@ export function parseConnectorUrl(url: string): ParsedUrl {
       if (pair === '') continue;
       const eq = pair.indexOf('=');
       const name = decode((eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, ' '), 'query', redacted);
-      parsed.query[name] = eq === -1 ? '' : decode(pair.slice(eq + 1).replace(/\+/g, ' '), `query parameter ${name}`, redacted);
+      parsed.query[name] =
+        eq === -1 ? '' : decode(pair.slice(eq + 1).replace(/\+/g, ' '), `query parameter ${name}`, redacted);
     }
   }
   return parsed;
@@ -118,9 +125,13 @@ export function queryNumber(parsed: ParsedUrl, name: string, fallback: number): 
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!Number.isFinite(value)) {
-    throw new ConnectorError('CONFIG', `Query parameter "${name}" must be a number, got "${text}" in ${parsed.redacted}`, {
-      details: { field: name },
-    });
+    throw new ConnectorError(
+      'CONFIG',
+      `Query parameter "${name}" must be a number, got "${text}" in ${parsed.redacted}`,
+      {
+        details: { field: name },
+      },
+    );
   }
   return value;
 }
@@ -131,7 +142,11 @@ export function queryBoolean(parsed: ParsedUrl, name: string, fallback: boolean)
   if (text === undefined || text === '') return fallback;
   if (/^(true|1|yes|on)$/i.test(text)) return true;
   if (/^(false|0|no|off)$/i.test(text)) return false;
-  throw new ConnectorError('CONFIG', `Query parameter "${name}" must be true or false, got "${text}" in ${parsed.redacted}`, {
-    details: { field: name },
-  });
+  throw new ConnectorError(
+    'CONFIG',
+    `Query parameter "${name}" must be true or false, got "${text}" in ${parsed.redacted}`,
+    {
+      details: { field: name },
+    },
+  );
 }

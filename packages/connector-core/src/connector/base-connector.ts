@@ -77,17 +77,32 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
     this.preservesOrder = identity.preservesOrder ?? false;
     this.codec = resolveCodec(options.codec);
     this.logger = options.logger ?? consoleLogger;
-    this.operationTimeoutMs = positiveNumber(options.operationTimeoutMs, CONNECTOR_DEFAULTS.operationTimeoutMs, 'operationTimeoutMs');
-    this.connectTimeoutMs = positiveNumber(options.connectTimeoutMs, CONNECTOR_DEFAULTS.connectTimeoutMs, 'connectTimeoutMs');
+    this.operationTimeoutMs = positiveNumber(
+      options.operationTimeoutMs,
+      CONNECTOR_DEFAULTS.operationTimeoutMs,
+      'operationTimeoutMs',
+    );
+    this.connectTimeoutMs = positiveNumber(
+      options.connectTimeoutMs,
+      CONNECTOR_DEFAULTS.connectTimeoutMs,
+      'connectTimeoutMs',
+    );
     this.defaultTtl = nonNegativeNumber(options.defaultTtl, CONNECTOR_DEFAULTS.defaultTtl, 'defaultTtl');
     if (this.defaultTtl > 0 && !this.supports.ttl) {
-      throw new ConnectorError('CONFIG', `${this.name} does not support TTL, but defaultTtl is ${this.defaultTtl}`, {
-        details: { field: 'defaultTtl' },
-      });
+      throw new ConnectorError(
+        'CONFIG',
+        `${this.name} does not support TTL, but defaultTtl is ${this.defaultTtl}`,
+        {
+          details: { field: 'defaultTtl' },
+        },
+      );
     }
-    const prefix = options.prefix ?? (options.url ? parseConnectorUrl(options.url).prefix : CONNECTOR_DEFAULTS.prefix);
+    const prefix =
+      options.prefix ?? (options.url ? parseConnectorUrl(options.url).prefix : CONNECTOR_DEFAULTS.prefix);
     if (typeof prefix !== 'string') {
-      throw new ConnectorError('CONFIG', 'The prefix option must be a string', { details: { field: 'prefix' } });
+      throw new ConnectorError('CONFIG', 'The prefix option must be a string', {
+        details: { field: 'prefix' },
+      });
     }
     this.prefix = prefix;
     // Open on the next tick, once the subclass constructor has finished.
@@ -117,7 +132,12 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
   protected _setMany?(items: { key: string; record: WriteRecord }[], ttl: number): Promise<void>;
   protected _deleteMany?(keys: string[]): Promise<void>;
   /** Atomic write if the stored version equals `expectedVersion` (null: key absent). */
-  protected _compareAndSet?(key: string, record: WriteRecord, expectedVersion: number | null, ttl: number): Promise<boolean>;
+  protected _compareAndSet?(
+    key: string,
+    record: WriteRecord,
+    expectedVersion: number | null,
+    ttl: number,
+  ): Promise<boolean>;
 
   // ---------------------------------------------------------------------------------------------
   // Lifecycle helpers for drivers.
@@ -325,11 +345,17 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
       }
       this.checkKey(key);
       if (options === null || typeof options !== 'object' || !('expectedVersion' in options)) {
-        throw new ConnectorError('INVALID_OPTION', 'compareAndSet needs options.expectedVersion (a number, or null for "absent")');
+        throw new ConnectorError(
+          'INVALID_OPTION',
+          'compareAndSet needs options.expectedVersion (a number, or null for "absent")',
+        );
       }
       expected = options.expectedVersion;
       if (expected !== null && !Number.isSafeInteger(expected)) {
-        throw new ConnectorError('INVALID_OPTION', `expectedVersion must be an integer or null, got ${String(expected)}`);
+        throw new ConnectorError(
+          'INVALID_OPTION',
+          `expectedVersion must be an integer or null, got ${String(expected)}`,
+        );
       }
       prepared = this.prepareWrite(value, options);
     } catch (err) {
@@ -354,16 +380,24 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
 
   getBulk(keys: readonly string[]): Promise<(JsonValue | null)[]>;
   getBulk(keys: readonly string[], callback: Callback<(JsonValue | null)[]>): void;
-  getBulk(keys: readonly string[], callback?: Callback<(JsonValue | null)[]>): Promise<(JsonValue | null)[]> | void {
+  getBulk(
+    keys: readonly string[],
+    callback?: Callback<(JsonValue | null)[]>,
+  ): Promise<(JsonValue | null)[]> | void {
     return deliver(
-      this.getEntryBulkInternal('getBulk', keys).then((entries) => entries.map((e) => (e === null ? null : e.value))),
+      this.getEntryBulkInternal('getBulk', keys).then((entries) =>
+        entries.map((e) => (e === null ? null : e.value)),
+      ),
       callback,
     );
   }
 
   getEntryBulk(keys: readonly string[]): Promise<(Entry | null)[]>;
   getEntryBulk(keys: readonly string[], callback: Callback<(Entry | null)[]>): void;
-  getEntryBulk(keys: readonly string[], callback?: Callback<(Entry | null)[]>): Promise<(Entry | null)[]> | void {
+  getEntryBulk(
+    keys: readonly string[],
+    callback?: Callback<(Entry | null)[]>,
+  ): Promise<(Entry | null)[]> | void {
     return deliver(this.getEntryBulkInternal('getEntryBulk', keys), callback);
   }
 
@@ -392,7 +426,10 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
 
   headBulk(keys: readonly string[]): Promise<(number | null)[]>;
   headBulk(keys: readonly string[], callback: Callback<(number | null)[]>): void;
-  headBulk(keys: readonly string[], callback?: Callback<(number | null)[]>): Promise<(number | null)[]> | void {
+  headBulk(
+    keys: readonly string[],
+    callback?: Callback<(number | null)[]>,
+  ): Promise<(number | null)[]> | void {
     let fullKeys: string[];
     try {
       fullKeys = this.checkKeys(keys);
@@ -420,13 +457,20 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
     let items: { key: string; record: WriteRecord }[];
     let ttl = 0;
     try {
-      if (!Array.isArray(entries)) throw new ConnectorError('INVALID_OPTION', 'setBulk expects an array of { key, value }');
+      if (!Array.isArray(entries))
+        throw new ConnectorError('INVALID_OPTION', 'setBulk expects an array of { key, value }');
       items = entries.map((entry, index) => {
         if (entry === null || typeof entry !== 'object') {
-          throw new ConnectorError('INVALID_OPTION', `setBulk entry ${index} is not an object { key, value }`);
+          throw new ConnectorError(
+            'INVALID_OPTION',
+            `setBulk entry ${index} is not an object { key, value }`,
+          );
         }
         this.checkKey(entry.key);
-        const prepared = this.prepareWrite(entry.value, { ...options, version: entry.version ?? options?.version });
+        const prepared = this.prepareWrite(entry.value, {
+          ...options,
+          version: entry.version ?? options?.version,
+        });
         ttl = prepared.ttl;
         return { key: this.prefix + entry.key, record: prepared.record };
       });
@@ -481,7 +525,8 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
   }
 
   private checkKeys(keys: readonly string[]): string[] {
-    if (!Array.isArray(keys)) throw new ConnectorError('INVALID_KEY', 'Bulk operations expect an array of keys');
+    if (!Array.isArray(keys))
+      throw new ConnectorError('INVALID_KEY', 'Bulk operations expect an array of keys');
     return keys.map((key: string) => {
       this.checkKey(key);
       return this.prefix + key;
@@ -491,7 +536,10 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
   private resolveTtl(options: SetOptions | undefined): number {
     const ttl = options?.ttl ?? this.defaultTtl;
     if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl < 0) {
-      throw new ConnectorError('INVALID_OPTION', `ttl must be a number of milliseconds >= 0, got ${String(ttl)}`);
+      throw new ConnectorError(
+        'INVALID_OPTION',
+        `ttl must be a number of milliseconds >= 0, got ${String(ttl)}`,
+      );
     }
     if (ttl > 0 && !this.supports.ttl) {
       throw new ConnectorError('UNSUPPORTED', `${this.name} does not support TTL`, {
@@ -502,7 +550,10 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
   }
 
   /** Validates and serialises at call time, so later changes to `value` are not stored. */
-  private prepareWrite(value: JsonValue, options: SetOptions | undefined): { record: WriteRecord; ttl: number } {
+  private prepareWrite(
+    value: JsonValue,
+    options: SetOptions | undefined,
+  ): { record: WriteRecord; ttl: number } {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new ConnectorError('INVALID_OPTION', 'Write options must be an object like { ttl, version }');
     }
@@ -580,9 +631,13 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
         finish(
           waitingForReady
             ? this.notReadyError(operation, this.operationTimeoutMs)
-            : new ConnectorError('TIMEOUT', `${this.name} ${operation} timed out after ${this.operationTimeoutMs} ms`, {
-                details: { connector: this.name, operation },
-              }),
+            : new ConnectorError(
+                'TIMEOUT',
+                `${this.name} ${operation} timed out after ${this.operationTimeoutMs} ms`,
+                {
+                  details: { connector: this.name, operation },
+                },
+              ),
         );
       }, this.operationTimeoutMs);
       const start = (): void => {
@@ -643,9 +698,13 @@ function splitArgs(
 function positiveNumber(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConnectorError('CONFIG', `Option ${field} must be a positive number of milliseconds, got ${String(value)}`, {
-      details: { field },
-    });
+    throw new ConnectorError(
+      'CONFIG',
+      `Option ${field} must be a positive number of milliseconds, got ${String(value)}`,
+      {
+        details: { field },
+      },
+    );
   }
   return value;
 }
@@ -653,9 +712,13 @@ function positiveNumber(value: number | undefined, fallback: number, field: stri
 function nonNegativeNumber(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConnectorError('CONFIG', `Option ${field} must be a number of milliseconds >= 0, got ${String(value)}`, {
-      details: { field },
-    });
+    throw new ConnectorError(
+      'CONFIG',
+      `Option ${field} must be a number of milliseconds >= 0, got ${String(value)}`,
+      {
+        details: { field },
+      },
+    );
   }
   return value;
 }

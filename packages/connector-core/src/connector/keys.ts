@@ -10,17 +10,25 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export function validateKey(key: unknown, maxKeyBytes: number, connector: string): ConnectorError | null {
   if (typeof key !== 'string') {
-    return new ConnectorError('INVALID_KEY', `Key must be a string, got ${key === null ? 'null' : typeof key}`, {
-      details: { connector },
-    });
+    return new ConnectorError(
+      'INVALID_KEY',
+      `Key must be a string, got ${key === null ? 'null' : typeof key}`,
+      {
+        details: { connector },
+      },
+    );
   }
   if (key.length === 0) {
     return new ConnectorError('INVALID_KEY', 'Key must not be empty', { details: { key, connector } });
   }
   if (LONE_SURROGATE.test(key)) {
-    return new ConnectorError('INVALID_KEY', 'Key contains a lone UTF-16 surrogate and cannot be encoded as UTF-8', {
-      details: { key, connector },
-    });
+    return new ConnectorError(
+      'INVALID_KEY',
+      'Key contains a lone UTF-16 surrogate and cannot be encoded as UTF-8',
+      {
+        details: { key, connector },
+      },
+    );
   }
   const bytes = key.length * 3 <= maxKeyBytes ? key.length : Buffer.byteLength(key, 'utf8');
   if (bytes > maxKeyBytes) {

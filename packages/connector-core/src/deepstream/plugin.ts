@@ -111,7 +111,11 @@ export abstract class DeepstreamConnectorPlugin {
 /** Makes a deepstream plugin class for a connector factory. */
 export function deepstreamPluginFor(
   factory: (options: Record<string, unknown>) => Connector,
-): new (options?: Record<string, unknown>, services?: DeepstreamServices, config?: unknown) => DeepstreamConnectorPlugin {
+): new (
+  options?: Record<string, unknown>,
+  services?: DeepstreamServices,
+  config?: unknown,
+) => DeepstreamConnectorPlugin {
   return class extends DeepstreamConnectorPlugin {
     protected createConnector(options: Record<string, unknown>): Connector {
       return factory(options);

@@ -2,4 +2,6 @@ import { deepstreamPluginFor } from '../deepstream/plugin';
 import { MemoryCache, type MemoryCacheOptions } from './memory-cache';
 
 /** `cache: { path: '@connector-kit/connector-core/dist/memory/deepstream' }` style loading. */
-export const MemoryCacheDeepstreamPlugin = deepstreamPluginFor((options) => new MemoryCache(options as MemoryCacheOptions));
+export const MemoryCacheDeepstreamPlugin = deepstreamPluginFor(
+  (options) => new MemoryCache(options as MemoryCacheOptions),
+);

@@ -25,7 +25,10 @@ export class MemoryCache extends BaseConnector {
     const fromUrl = options.url ? memoryOptionsFromUrl(options.url) : {};
     const merged = { ...fromUrl, ...options };
     const store = merged.store ?? new MemoryStore(merged);
-    const maxValueBytes = Math.min(merged.maxValueBytes ?? MEMORY_CACHE_DEFAULTS.maxValueBytes, store.maxBytes);
+    const maxValueBytes = Math.min(
+      merged.maxValueBytes ?? MEMORY_CACHE_DEFAULTS.maxValueBytes,
+      store.maxBytes,
+    );
     super(merged, {
       name: 'memory',
       version: '0.1.0',
@@ -71,7 +74,10 @@ export class MemoryCache extends BaseConnector {
     return keys.map((k) => this.store.version(k) ?? null);
   }
 
-  protected override async _setMany(items: { key: string; record: WriteRecord }[], ttl: number): Promise<void> {
+  protected override async _setMany(
+    items: { key: string; record: WriteRecord }[],
+    ttl: number,
+  ): Promise<void> {
     for (const { key, record } of items) this.store.set(key, record.data, record.version, ttl);
   }
 

@@ -67,9 +67,13 @@ export class MemoryStore {
 function checkLimit(value: number | undefined, fallback: number, field: string): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 1) {
-    throw new ConnectorError('CONFIG', `MemoryStore ${field} must be a positive integer, got ${String(value)}`, {
-      details: { field },
-    });
+    throw new ConnectorError(
+      'CONFIG',
+      `MemoryStore ${field} must be a positive integer, got ${String(value)}`,
+      {
+        details: { field },
+      },
+    );
   }
   return value;
 }

@@ -140,7 +140,7 @@ export function applyUpdate(update: CompiledUpdate, original: Document, insert: 
     if (hasField(original, '_id')) out._id = original._id;
     for (const key of Object.keys(update.replacement)) {
       if (key === '_id' && hasField(out, '_id')) {
-        if (!valuesEqual(out._id, update.replacement._id)) throw immutableId(original);
+        if (!valuesEqual(out._id, update.replacement._id)) throw immutableId();
         continue;
       }
       setField(out, key, cloneValue(update.replacement[key]));
@@ -176,12 +176,12 @@ export function applyUpdate(update: CompiledUpdate, original: Document, insert: 
     }
   }
   if (hasField(original, '_id') && !(hasField(doc, '_id') && valuesEqual(doc._id, original._id))) {
-    throw immutableId(original);
+    throw immutableId();
   }
   return doc;
 }
 
-function immutableId(_original: Document) {
+function immutableId() {
   return commandError(
     ErrorCode.ImmutableField,
     "Performing an update on the path '_id' would modify the immutable field '_id'",
@@ -204,13 +204,7 @@ export function upsertDocument(filter: unknown, update: CompiledUpdate): Documen
     seen.push(parts);
     setPath(seed, parts, cloneValue(value));
   }
-  let doc: Document;
-  if (update.kind === 'replacement') {
-    doc = applyUpdate(update, seed, true);
-  } else {
-    doc = applyUpdate(update, seed, true);
-  }
-  return withIdFirst(doc);
+  return withIdFirst(applyUpdate(update, seed, true));
 }
 
 /** Puts `_id` first, generating an ObjectId when the document has none (as the server does on insert). */

@@ -1,0 +1,209 @@
+import { ConnectorError } from '@connector-kit/connector-core';
+import { expectCode, sleep } from '@connector-kit/test-suite';
+import { ScriptedConnector } from './scripted-connector';
+
+describe('BaseConnector machinery', () => {
+  const quiet = { warn: () => undefined, error: () => undefined };
+
+  it('orders writes per key when the backend does not: the last set issued wins even if it finishes first', async () => {
+    const c = new ScriptedConnector({ logger: quiet });
+    // The first write is slow, the second fast: without ordering the first would land last.
+    c.setDelay = (_k, r) => (r.value === 'first' ? 60 : 0);
+    await Promise.all([c.set('k', 'first'), c.set('k', 'second')]);
+    expect<unknown>(await c.get('k')).toBe('second');
+    await c.close();
+  });
+
+  it('does not serialise writes on different keys', async () => {
+    const c = new ScriptedConnector({ logger: quiet });
+    c.setDelay = () => 100;
+    await c.whenReady();
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => c.set(`k${i}`, i)));
+    expect(Date.now() - started).toBeLessThan(600);
+    await c.close();
+  });
+
+  it('a failed write does not block later writes on the same key', async () => {
+    const c = new ScriptedConnector({ logger: quiet });
+    const outcomes = await Promise.allSettled([c.set('k', 'explode'), c.set('k', 'after')]);
+    expect(outcomes[0].status).toBe('rejected');
+    expect(((outcomes[0] as PromiseRejectedResult).reason as ConnectorError).code).toBe('BACKEND');
+    expect(((outcomes[0] as PromiseRejectedResult).reason as ConnectorError).message).toContain(
+      'backend exploded',
+    );
+    expect(outcomes[1].status).toBe('fulfilled');
+    expect<unknown>(await c.get('k')).toBe('after');
+    await c.close();
+  });
+
+  it('passes ConnectorErrors from drivers through unchanged', async () => {
+    const c = new ScriptedConnector({ logger: quiet });
+    await expectCode(c.set('k', 'conflict'), 'CONFLICT');
+    await c.close();
+  });
+
+  it('bounds a hung operation by operationTimeoutMs with TIMEOUT', async () => {
+    const c = new ScriptedConnector({ logger: quiet, operationTimeoutMs: 150 });
+    await c.whenReady();
+    c.hang = true;
+    const started = Date.now();
+    await expectCode(c.get('k'), 'TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(c.stats().errors.TIMEOUT).toBe(1);
+    const closing = c.close();
+    await closing;
+  });
+
+  it('retries _open with backoff until it succeeds; operations issued meanwhile wait', async () => {
+    const c = new ScriptedConnector({ logger: quiet, operationTimeoutMs: 3000 });
+    c.openFailures = 2;
+    const errors: ConnectorError[] = [];
+    c.on('error', (e: ConnectorError) => errors.push(e));
+    await c.set('k', 'waited');
+    expect(c.openCalls).toBe(3);
+    expect(errors.length).toBe(2);
+    expect(errors[0]!.code).toBe('BACKEND');
+    expect<unknown>(await c.get('k')).toBe('waited');
+    await c.close();
+  });
+
+  it('fails operations with NOT_READY within their timeout when the backend never comes', async () => {
+    const c = new ScriptedConnector({ logger: quiet, operationTimeoutMs: 200 });
+    c.openFailures = 1000;
+    c.on('error', () => undefined);
+    const err = await expectCode(c.get('k'), 'NOT_READY');
+    expect(err.message).toContain('connection refused');
+    await c.close();
+  });
+
+  it('a CONFIG error from _open stops retries and fails operations fast', async () => {
+    const c = new ScriptedConnector({ logger: quiet, operationTimeoutMs: 5000 });
+    c.openFailures = 1;
+    c.openError = () => new ConnectorError('CONFIG', 'authentication failed (WRONGPASS)');
+    c.on('error', () => undefined);
+    await expectCode(c.whenReady(), 'CONFIG');
+    const started = Date.now();
+    await expectCode(c.get('k'), 'CONFIG');
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(c.openCalls).toBe(1);
+    await c.close();
+  });
+
+  it('without an error listener, background errors are logged instead of crashing the process', async () => {
+    const logged: string[] = [];
+    const c = new ScriptedConnector({ logger: { warn: () => undefined, error: (m) => logged.push(m) } });
+    c.openFailures = 1;
+    c.openError = () => new Error('refused by redis://:topsecret@10.0.0.1:6379');
+    await c.whenReady();
+    expect(logged.length).toBe(1);
+    expect(logged[0]).toContain('refused');
+    expect(logged[0]).not.toContain('topsecret');
+    await c.close();
+  });
+
+  it('when the backend goes away operations wait (bounded) and resume when it returns', async () => {
+    const c = new ScriptedConnector({ logger: quiet, operationTimeoutMs: 1000 });
+    await c.whenReady();
+    const errors: ConnectorError[] = [];
+    let readyEvents = 0;
+    c.on('error', (e: ConnectorError) => errors.push(e));
+    c.on('ready', () => readyEvents++);
+    c.goDown(new Error('socket closed'));
+    expect(c.isReady).toBe(false);
+    expect(errors.length).toBe(1);
+    const waiting = c.set('k', 'after outage');
+    await sleep(100);
+    c.comeBack();
+    await waiting;
+    expect(readyEvents).toBe(1);
+    c.goDown(new Error('gone again'));
+    await expectCode(c.get('k'), 'NOT_READY');
+    await c.close();
+  });
+
+  it('calls each callback exactly once and a throwing callback surfaces as an uncaught exception, not a broken connector', async () => {
+    const c = new ScriptedConnector({ logger: quiet });
+    await c.whenReady();
+    const uncaught: unknown[] = [];
+    const original = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', (e) => uncaught.push(e));
+    let calls = 0;
+    try {
+      c.set('k', 1, () => {
+        calls++;
+        throw new Error('bug in the caller');
+      });
+      await sleep(50);
+    } finally {
+      process.removeAllListeners('uncaughtException');
+      for (const l of original) process.on('uncaughtException', l);
+    }
+    expect(calls).toBe(1);
+    expect(uncaught.length).toBe(1);
+    expect<unknown>(await c.get('k')).toBe(1);
+    await c.close();
+  });
+
+  it('close() waits for in-flight operations, fails those waiting for readiness with CLOSED, and calls _close once', async () => {
+    const c = new ScriptedConnector({ logger: quiet });
+    c.openFailures = 1000;
+    c.on('error', () => undefined);
+    const waiting = c.get('k');
+    await sleep(20);
+    await c.close();
+    await expectCode(waiting, 'CLOSED');
+    await c.close();
+    expect(c.closeCalls).toBe(1);
+
+    const d = new ScriptedConnector({ logger: quiet });
+    await d.whenReady();
+    d.setDelay = () => 80;
+    const inFlight = d.set('k', 'finishes');
+    await d.close();
+    await inFlight;
+    expect(d.data.size).toBe(1);
+    await expectCode(d.set('k', 2), 'CLOSED');
+  });
+
+  it('rejects construction-time configuration errors with CONFIG naming the field', () => {
+    const bad = (options: object, field: string): void => {
+      try {
+        new ScriptedConnector(options);
+        fail('expected CONFIG');
+      } catch (err) {
+        expect((err as ConnectorError).code).toBe('CONFIG');
+        expect((err as ConnectorError).details.field).toBe(field);
+      }
+    };
+    bad({ operationTimeoutMs: -5 }, 'operationTimeoutMs');
+    bad({ connectTimeoutMs: 'soon' }, 'connectTimeoutMs');
+    bad({ defaultTtl: 1000 }, 'defaultTtl'); // scripted connector has no TTL support
+    bad({ codec: 'yaml' }, 'codec');
+    bad({ url: 'nonsense' }, 'url');
+  });
+
+  it('refuses capabilities the backend lacks with UNSUPPORTED, and bulk calls fall back to single operations', async () => {
+    const c = new ScriptedConnector({ logger: quiet });
+    await expectCode(c.set('k', 1, { ttl: 100 }), 'UNSUPPORTED');
+    await expectCode(c.compareAndSet('k', 1, { expectedVersion: null }), 'UNSUPPORTED');
+    await c.setBulk([
+      { key: 'a', value: 1 },
+      { key: 'b', value: 2 },
+    ]);
+    expect<unknown>(await c.getBulk(['a', 'b', 'c'])).toEqual([1, 2, null]);
+    expect<unknown>(await c.headBulk(['a', 'c'])).toEqual([0, null]);
+    await c.close();
+  });
+
+  it('applies the prefix to every key handed to the driver', async () => {
+    const c = new ScriptedConnector({ logger: quiet, prefix: 'ns:' });
+    await c.set('k', 1);
+    expect(c.setCalls).toEqual(['ns:k']);
+    expect([...c.data.keys()]).toEqual(['ns:k']);
+    const fromUrl = new ScriptedConnector({ logger: quiet, url: 'scripted://h#from-url:' });
+    expect(fromUrl.prefix).toBe('from-url:');
+    await Promise.all([c.close(), fromUrl.close()]);
+  });
+});

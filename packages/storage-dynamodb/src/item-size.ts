@@ -1,0 +1,31 @@
+/**
+ * DynamoDB's item-size arithmetic (the 400 KB limit counts attribute names and values), as AWS
+ * documents it: strings and binaries by their bytes, numbers by their significant digits, lists
+ * and maps 3 bytes plus 1 byte per element, null and booleans 1 byte.
+ */
+
+/** DynamoDB's hard limit on one item: 400 KB, names and values included. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+
+/** DynamoDB's limit on a partition key value, in UTF-8 bytes. */
+export const MAX_PARTITION_KEY_BYTES = 2048;
+
+/** Upper bound of any number's size (38 significant digits: 20 bytes, plus one to be safe). */
+export const MAX_NUMBER_BYTES = 21;
+
+export const CONTAINER_BYTES = 3;
+export const ELEMENT_BYTES = 1;
+export const SCALAR_BYTES = 1;
+
+export function utf8Bytes(text: string): number {
+  // ASCII strings are the common case: their length is their size.
+  return text.length < 64 && /^[\x00-\x7f]*$/.test(text) ? text.length : Buffer.byteLength(text, 'utf8');
+}
+
+/** Size of a number as DynamoDB counts it: one byte per two significant digits, plus one (and one for a sign). */
+export function numberBytes(text: string): number {
+  const negative = text.startsWith('-');
+  const mantissa = text.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '');
+  const significant = mantissa.replace(/^0+/, '').replace(/0+$/, '');
+  return Math.ceil(Math.max(significant.length, 1) / 2) + 1 + (negative ? 1 : 0);
+}

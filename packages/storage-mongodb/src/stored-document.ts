@@ -1,0 +1,88 @@
+import { ConnectorError, type JsonValue } from '@connector-kit/connector-core';
+import { BSON, type Binary } from 'mongodb';
+import type { Location } from './key-mapping';
+import { fromEscapedValue, toStoredValue } from './stored-value';
+
+/**
+ * One record as a MongoDB document:
+ *
+ *     { _id, v: <version>, d: <value> }                 an ordinary value, queryable as is
+ *     { _id, v, d: <value with escaped keys>, x: true }  keys like "a.b", "$set", "" were escaped
+ *     { _id, v, j: '<JSON text>' }                       values BSON cannot hold exactly
+ *     … e: ISODate(…)                                     expiry (TTL index), only with a TTL
+ *     … k: '<id>'                                          the id, when `_id` is its SHA-256 hash
+ */
+export interface StoredDocument {
+  _id: string | Binary;
+  v: number;
+  d?: unknown;
+  x?: boolean;
+  j?: string;
+  e?: Date;
+  k?: string;
+}
+
+/** Above this many serialised bytes a value's BSON size is measured (BSON can be ~7× larger). */
+const MEASURE_ABOVE_BYTES = 1024 * 1024;
+/** MongoDB's 16 MiB document limit, less room for `_id`, `k`, `v` and `e`. */
+const MAX_NATIVE_BSON_BYTES = 16 * 1024 * 1024 - 64 * 1024;
+
+export interface WriteInput {
+  value: JsonValue;
+  version: number;
+  /** Size of the codec's bytes, to skip measuring small values. */
+  encodedBytes: number;
+}
+
+/** Builds the full replacement document (an overwrite replaces, so removed fields are gone). */
+export function toDocument(location: Location, input: WriteInput, ttl: number): StoredDocument {
+  let stored = toStoredValue(input.value);
+  if (
+    stored.kind === 'native' &&
+    input.encodedBytes > MEASURE_ABOVE_BYTES &&
+    BSON.calculateObjectSize({ d: stored.d }) > MAX_NATIVE_BSON_BYTES
+  ) {
+    // Arrays of small numbers grow several-fold as BSON; as JSON text they fit.
+    stored = { kind: 'json', j: JSON.stringify(input.value) };
+  }
+  const doc: StoredDocument = { _id: location.id, v: input.version };
+  if (stored.kind === 'native') {
+    doc.d = stored.d;
+    if (stored.escaped) doc.x = true;
+  } else {
+    doc.j = stored.j;
+  }
+  if (ttl > 0) doc.e = new Date(Date.now() + ttl);
+  if (location.longId !== undefined) doc.k = location.longId;
+  return doc;
+}
+
+/** True when the document has an expiry that has passed (the TTL monitor may not have run yet). */
+export function isExpired(doc: Pick<StoredDocument, 'e'>, now: number): boolean {
+  return doc.e instanceof Date && doc.e.getTime() <= now;
+}
+
+/** False for a hash collision: the document's `k` is not the id that was hashed. */
+export function belongsTo(doc: Pick<StoredDocument, 'k'>, location: Location): boolean {
+  return location.longId === undefined || doc.k === location.longId;
+}
+
+export function versionOf(doc: Pick<StoredDocument, 'v'>): number {
+  if (typeof doc.v !== 'number' || !Number.isSafeInteger(doc.v)) {
+    throw new ConnectorError('CORRUPT', `Stored document has no integer version "v" (found ${typeof doc.v})`);
+  }
+  return doc.v;
+}
+
+/** The value of a document read from the server (freshly deserialised, so it may be handed out). */
+export function valueOf(doc: StoredDocument): JsonValue {
+  if (typeof doc.j === 'string') {
+    try {
+      return JSON.parse(doc.j) as JsonValue;
+    } catch (err) {
+      throw new ConnectorError('CORRUPT', 'Stored document has a "j" field that is not JSON', { cause: err });
+    }
+  }
+  if (!('d' in doc)) throw new ConnectorError('CORRUPT', 'Stored document has neither "d" nor "j"');
+  return doc.x === true ? fromEscapedValue(doc.d) : (doc.d as JsonValue);
+}
