@@ -2,7 +2,13 @@ import type { EventEmitter } from 'node:events';
 import type { ConnectorError } from './errors';
 
 /** Every value a connector stores: exactly what JSON can hold. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue = null | boolean | number | string | JsonArray | JsonObject;
+// Interfaces (not inline types) keep the recursion lazy, so tools such as jasmine's matcher
+// typings can work with JsonValue without "type instantiation is excessively deep" errors.
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+export type JsonArray = JsonValue[];
 
 /** Error-first callback; called exactly once, never with a thrown error. */
 export type Callback<T> = (err: ConnectorError | null, result?: T) => void;

@@ -43,7 +43,10 @@ for (const codec of [jsonCodec, msgpackCodec]) {
 
     it('accepts the same object twice in a tree (not a cycle)', () => {
       const shared = { s: 1 };
-      expect(codec.decode(codec.encode({ a: shared, b: [shared] }))).toEqual({ a: { s: 1 }, b: [{ s: 1 }] });
+      expect<unknown>(codec.decode(codec.encode({ a: shared, b: [shared] }))).toEqual({
+        a: { s: 1 },
+        b: [{ s: 1 }],
+      });
     });
 
     it('refuses nesting deeper than 512 levels instead of overflowing the stack', () => {

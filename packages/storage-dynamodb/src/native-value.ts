@@ -1,0 +1,199 @@
+/**
+ * JSON values as DynamoDB's own attribute types (S, N, BOOL, NULL, L, M), so a stored record is
+ * readable and queryable in the AWS console. Not every JSON value fits: DynamoDB numbers hold
+ * magnitudes from 1e-130 to below 1e126 only, nesting stops at 32 levels, map keys may not be
+ * empty, strings must be well-formed Unicode. `toNative` returns null for such values and the
+ * caller stores the codec's bytes instead.
+ *
+ * DynamoDB maps do not keep key order, JSON objects do. Objects whose keys are in the order a
+ * sorted insert reproduces (array-index keys first, then ascending) need nothing more; for the
+ * others the key order is recorded in a separate `order` attribute: a map from the object's
+ * position (pre-order count of objects in the value) to its list of keys.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { ConnectorError, type JsonValue } from '@connector-kit/connector-core';
+import { CONTAINER_BYTES, ELEMENT_BYTES, numberBytes, SCALAR_BYTES, utf8Bytes } from './item-size';
+
+/** DynamoDB allows 32 levels; the value's own top level is one of them and a leaf needs one. */
+export const MAX_NATIVE_CONTAINER_DEPTH = 31;
+const MIN_MAGNITUDE = 1e-130;
+const MAX_MAGNITUDE_EXCLUSIVE = 1e126;
+/** Longest map key (attribute name) DynamoDB accepts. */
+const MAX_NAME_BYTES = 65535;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const ARRAY_INDEX = /^(?:0|[1-9]\d*)$/;
+
+export interface NativeValue {
+  value: AttributeValue;
+  /** Key orders of objects that a sorted insert would not reproduce; null when there are none. */
+  order: AttributeValue | null;
+  /** Size of `value` plus `order` as DynamoDB counts it (attribute names not included). */
+  bytes: number;
+}
+
+/** JS lists array-index keys first in numeric order, whatever the insertion order. */
+function isArrayIndex(key: string): boolean {
+  return ARRAY_INDEX.test(key) && Number(key) < 4294967295;
+}
+
+/** True when inserting the keys in sorted order gives back this order. */
+function isCanonicalOrder(keys: readonly string[]): boolean {
+  let previous: string | null = null;
+  for (const key of keys) {
+    if (isArrayIndex(key)) continue;
+    if (previous !== null && !(previous < key)) return false;
+    previous = key;
+  }
+  return true;
+}
+
+function isNativeNumber(n: number): boolean {
+  if (n === 0) return !Object.is(n, -0);
+  const magnitude = Math.abs(n);
+  return Number.isFinite(n) && magnitude >= MIN_MAGNITUDE && magnitude < MAX_MAGNITUDE_EXCLUSIVE;
+}
+
+function isNativeString(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+/** One encoding pass; gives up (returns undefined) as soon as the value cannot be native. */
+class NativeEncoder {
+  bytes = 0;
+  private objects = 0;
+  private readonly orders: Record<string, AttributeValue> = {};
+  private orderBytes = 0;
+
+  constructor(private readonly budget: number) {}
+
+  encode(value: JsonValue, depth: number): AttributeValue | undefined {
+    if (this.bytes > this.budget) return undefined;
+    switch (typeof value) {
+      case 'string':
+        if (!isNativeString(value)) return undefined;
+        this.bytes += utf8Bytes(value);
+        return { S: value };
+      case 'number': {
+        if (!isNativeNumber(value)) return undefined;
+        const text = String(value);
+        this.bytes += numberBytes(text);
+        return { N: text };
+      }
+      case 'boolean':
+        this.bytes += SCALAR_BYTES;
+        return { BOOL: value };
+      case 'object':
+        if (value === null) {
+          this.bytes += SCALAR_BYTES;
+          return { NULL: true };
+        }
+        if (depth >= MAX_NATIVE_CONTAINER_DEPTH) return undefined;
+        this.bytes += CONTAINER_BYTES;
+        return Array.isArray(value) ? this.encodeList(value, depth + 1) : this.encodeMap(value, depth + 1);
+      default:
+        return undefined;
+    }
+  }
+
+  private encodeList(list: readonly JsonValue[], depth: number): AttributeValue | undefined {
+    const out: AttributeValue[] = new Array<AttributeValue>(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const item = this.encode(list[i]!, depth);
+      if (item === undefined) return undefined;
+      this.bytes += ELEMENT_BYTES;
+      out[i] = item;
+    }
+    return { L: out };
+  }
+
+  private encodeMap(object: { [key: string]: JsonValue }, depth: number): AttributeValue | undefined {
+    const position = this.objects++;
+    const keys = Object.keys(object);
+    if (!isCanonicalOrder(keys)) this.recordOrder(position, keys);
+    const out: Record<string, AttributeValue> = {};
+    for (const key of keys) {
+      if (key === '' || !isNativeString(key)) return undefined;
+      const nameBytes = utf8Bytes(key);
+      if (nameBytes > MAX_NAME_BYTES) return undefined;
+      const item = this.encode(object[key]!, depth);
+      if (item === undefined) return undefined;
+      this.bytes += ELEMENT_BYTES + nameBytes;
+      // A plain assignment of "__proto__" would change the prototype instead of adding a key.
+      Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    }
+    return { M: out };
+  }
+
+  private recordOrder(position: number, keys: readonly string[]): void {
+    const name = String(position);
+    this.orders[name] = { L: keys.map((k) => ({ S: k })) };
+    this.orderBytes += ELEMENT_BYTES + name.length + CONTAINER_BYTES;
+    for (const key of keys) this.orderBytes += ELEMENT_BYTES + utf8Bytes(key);
+  }
+
+  finish(value: AttributeValue): NativeValue {
+    const hasOrder = this.orderBytes > 0;
+    return {
+      value,
+      order: hasOrder ? { M: this.orders } : null,
+      bytes: this.bytes + (hasOrder ? CONTAINER_BYTES + this.orderBytes : 0),
+    };
+  }
+}
+
+/**
+ * The native form of `value`, or null when DynamoDB's types cannot hold it exactly or it would
+ * take more than `budget` bytes.
+ */
+export function toNative(value: JsonValue, budget: number): NativeValue | null {
+  const encoder = new NativeEncoder(budget);
+  const attribute = encoder.encode(value, 0);
+  if (attribute === undefined) return null;
+  const native = encoder.finish(attribute);
+  return native.bytes <= budget ? native : null;
+}
+
+function corrupt(what: string): ConnectorError {
+  return new ConnectorError('CORRUPT', `Stored DynamoDB value is not one this connector writes: ${what}`);
+}
+
+/** Rebuilds the JSON value (a fresh object on every call). */
+export function fromNative(value: AttributeValue, order: AttributeValue | undefined): JsonValue {
+  const orders = order?.M ?? {};
+  let objects = 0;
+  const decode = (attribute: AttributeValue): JsonValue => {
+    if (attribute.S !== undefined) return attribute.S;
+    if (attribute.N !== undefined) {
+      const n = Number(attribute.N);
+      if (!Number.isFinite(n)) throw corrupt(`number "${attribute.N}"`);
+      return n;
+    }
+    if (attribute.BOOL !== undefined) return attribute.BOOL;
+    if (attribute.NULL !== undefined) return null;
+    if (attribute.L !== undefined) return attribute.L.map(decode);
+    if (attribute.M !== undefined) {
+      const map = attribute.M;
+      const keys = keyOrder(map, orders[String(objects++)]);
+      const out: { [key: string]: JsonValue } = {};
+      for (const key of keys) {
+        Object.defineProperty(out, key, { value: decode(map[key]!), enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
+    throw corrupt(`attribute type ${Object.keys(attribute).join(',') || '(none)'}`);
+  };
+  return decode(value);
+}
+
+/** The recorded key order when it names exactly the map's keys, else sorted order. */
+function keyOrder(map: Record<string, AttributeValue>, recorded: AttributeValue | undefined): string[] {
+  const keys = Object.keys(map);
+  const list = recorded?.L;
+  if (list && list.length === keys.length) {
+    const names = list.map((item) => item.S);
+    const seen = new Set<string>();
+    const valid = names.every((n) => n !== undefined && Object.prototype.hasOwnProperty.call(map, n) && !seen.has(n) && seen.add(n));
+    if (valid) return names as string[];
+  }
+  return keys.sort();
+}
