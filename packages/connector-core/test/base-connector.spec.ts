@@ -68,6 +68,18 @@ describe('BaseConnector machinery', () => {
     await c.close();
   });
 
+  it('abandons an _open that hangs after connectTimeoutMs, reports it and retries', async () => {
+    const c = new ScriptedConnector({ logger: quiet, connectTimeoutMs: 150, operationTimeoutMs: 3000 });
+    c.openHangs = 1;
+    const errors: ConnectorError[] = [];
+    c.on('error', (e: ConnectorError) => errors.push(e));
+    await c.set('k', 'after a hung connect');
+    expect(c.openCalls).toBe(2);
+    expect(errors.map((e) => e.code)).toEqual(['TIMEOUT']);
+    expect(errors[0]!.message).toContain('150 ms');
+    await c.close();
+  });
+
   it('fails operations with NOT_READY within their timeout when the backend never comes', async () => {
     const c = new ScriptedConnector({ logger: quiet, operationTimeoutMs: 200 });
     c.openFailures = 1000;

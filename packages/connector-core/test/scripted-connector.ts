@@ -48,8 +48,15 @@ export class ScriptedConnector extends BaseConnector {
     this.markReady();
   }
 
+  /** The first this-many _open calls never settle. */
+  openHangs = 0;
+
   protected async _open(): Promise<void> {
     this.openCalls++;
+    if (this.openHangs > 0) {
+      this.openHangs--;
+      return new Promise(() => undefined);
+    }
     if (this.openFailures > 0) {
       this.openFailures--;
       throw this.openError();

@@ -25,7 +25,10 @@ export function utf8Bytes(text: string): number {
 /** Size of a number as DynamoDB counts it: one byte per two significant digits, plus one (and one for a sign). */
 export function numberBytes(text: string): number {
   const negative = text.startsWith('-');
-  const mantissa = text.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '');
+  const mantissa = text
+    .replace(/^-/, '')
+    .replace(/[eE].*$/, '')
+    .replace('.', '');
   const significant = mantissa.replace(/^0+/, '').replace(/0+$/, '');
   return Math.ceil(Math.max(significant.length, 1) / 2) + 1 + (negative ? 1 : 0);
 }

@@ -2,7 +2,7 @@
  * JSON values as DynamoDB's own attribute types (S, N, BOOL, NULL, L, M), so a stored record is
  * readable and queryable in the AWS console. Not every JSON value fits: DynamoDB numbers hold
  * magnitudes from 1e-130 to below 1e126 only, nesting stops at 32 levels, map keys may not be
- * empty, strings must be well-formed Unicode. `toNative` returns null for such values and the
+ * empty (nor "__proto__", which the SDK cannot carry), strings must be well-formed Unicode. `toNative` returns null for such values and the
  * caller stores the codec's bytes instead.
  *
  * DynamoDB maps do not keep key order, JSON objects do. Objects whose keys are in the order a
@@ -112,7 +112,8 @@ class NativeEncoder {
     if (!isCanonicalOrder(keys)) this.recordOrder(position, keys);
     const out: Record<string, AttributeValue> = {};
     for (const key of keys) {
-      if (key === '' || !isNativeString(key)) return undefined;
+      // The SDK rebuilds maps by assignment, which turns a "__proto__" key into a prototype.
+      if (key === '' || key === '__proto__' || !isNativeString(key)) return undefined;
       const nameBytes = utf8Bytes(key);
       if (nameBytes > MAX_NAME_BYTES) return undefined;
       const item = this.encode(object[key]!, depth);
@@ -176,7 +177,12 @@ export function fromNative(value: AttributeValue, order: AttributeValue | undefi
       const keys = keyOrder(map, orders[String(objects++)]);
       const out: { [key: string]: JsonValue } = {};
       for (const key of keys) {
-        Object.defineProperty(out, key, { value: decode(map[key]!), enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, key, {
+          value: decode(map[key]!),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       return out;
     }
@@ -192,7 +198,9 @@ function keyOrder(map: Record<string, AttributeValue>, recorded: AttributeValue 
   if (list && list.length === keys.length) {
     const names = list.map((item) => item.S);
     const seen = new Set<string>();
-    const valid = names.every((n) => n !== undefined && Object.prototype.hasOwnProperty.call(map, n) && !seen.has(n) && seen.add(n));
+    const valid = names.every(
+      (n) => n !== undefined && Object.prototype.hasOwnProperty.call(map, n) && !seen.has(n) && seen.add(n),
+    );
     if (valid) return names as string[];
   }
   return keys.sort();

@@ -59,6 +59,8 @@ export interface ResolvedMongoOptions {
   /** URL for the driver (no fragment, none of our own parameters); undefined with `client`. */
   driverUrl?: string;
   redactedUrl: string;
+  /** Query parameter names of the URL, lower case (driver options given there are not overridden). */
+  urlOptionNames: ReadonlySet<string>;
   database: string;
   defaultCollection: string;
   splitChar: string;
@@ -134,6 +136,7 @@ export function resolveOptions(options: MongoStorageOptions): ResolvedMongoOptio
   return {
     driverUrl: options.client === undefined && options.url !== undefined ? driverUrlOf(options.url.trim()) : undefined,
     redactedUrl: parsed?.redacted ?? '(existing MongoClient)',
+    urlOptionNames: new Set(Object.keys(parsed?.query ?? {}).map((name) => name.toLowerCase())),
     database,
     defaultCollection,
     splitChar,

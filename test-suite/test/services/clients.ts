@@ -43,7 +43,7 @@ export function redisClient(
 
 /** The slice of the untyped `memcached` npm client the specs use. */
 export interface MemcachedClient {
-  set(key: string, value: string, lifetime: number, cb: (err: unknown) => void): void;
+  set(key: string, value: string, lifetime: number, cb: (err: unknown, stored: unknown) => void): void;
   get(key: string, cb: (err: unknown, data: unknown) => void): void;
   end(): void;
   on(event: string, listener: (...args: unknown[]) => void): void;
@@ -51,14 +51,22 @@ export interface MemcachedClient {
 
 type MemcachedCtor = new (servers: string | string[], options?: Record<string, unknown>) => MemcachedClient;
 
-/** A `memcached` client that gives up at once on a dead server (no retries, short timeouts). */
+/**
+ * A `memcached` client that gives up at once on a dead server. `remove: true` matters: otherwise,
+ * after a failure, the client schedules a reconnect that spawns the `ping` binary (absent on
+ * slim machines: an uncaught ENOENT). With it, a failed server is dropped from this client's
+ * ring, so the specs use a fresh client per step.
+ */
 export function memcachedClient(servers: string[]): MemcachedClient {
   const Memcached = localRequire('memcached') as MemcachedCtor;
-  return new Memcached(servers, { retries: 0, timeout: 1000, failures: 0, retry: 100, reconnect: 100, idle: 2000 });
+  return new Memcached(servers, { retries: 0, timeout: 1000, failures: 0, remove: true, idle: 2000 });
 }
 
-export function mcSet(client: MemcachedClient, key: string, value: string): Promise<void> {
-  return new Promise((resolve, reject) => client.set(key, value, 0, (err) => (err ? reject(err) : resolve())));
+/** Resolves with the client's "stored" flag (false e.g. for an item the server finds too large). */
+export function mcSet(client: MemcachedClient, key: string, value: string): Promise<boolean> {
+  return new Promise((resolve, reject) =>
+    client.set(key, value, 0, (err, stored) => (err ? reject(err) : resolve(stored === true))),
+  );
 }
 
 export function mcGet(client: MemcachedClient, key: string): Promise<unknown> {

@@ -1,5 +1,6 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
   ListTablesCommand,
@@ -9,6 +10,7 @@ import '../../dist/services';
 import { localDynamoClient } from '../../dist/services/dynamodb';
 import { canConnect } from '../../dist/services/ports';
 import { startService } from '../../dist/services/registry';
+import { waitUntil } from '../../dist/services/wait';
 import type { ServiceHandle } from '../../dist/services/types';
 import { exists, failureOf } from './clients';
 
@@ -27,6 +29,7 @@ async function withClient<T>(handle: ServiceHandle, body: (c: DynamoDBClient) =>
   }
 }
 
+/** Creates a table and waits until it is ACTIVE (dynalite reports CREATING for a moment). */
 async function createTable(c: DynamoDBClient, table: string): Promise<void> {
   await c.send(
     new CreateTableCommand({
@@ -36,6 +39,13 @@ async function createTable(c: DynamoDBClient, table: string): Promise<void> {
       BillingMode: 'PAY_PER_REQUEST',
     }),
     deadline(),
+  );
+  await waitUntil(
+    async () => {
+      const out = await c.send(new DescribeTableCommand({ TableName: table }), deadline());
+      return out.Table?.TableStatus === 'ACTIVE';
+    },
+    { timeoutMs: 10_000, intervalMs: 50, what: `table ${table} to become ACTIVE` },
   );
 }
 
@@ -52,10 +62,24 @@ for (const name of ['dynamodb-local', 'dynalite']) {
   describe(`${name} launcher (persistent)`, () => {
     const table = 'connector_kit_test';
     let handle: ServiceHandle;
+    // Specs run in random order; each relies only on the item written here.
     beforeAll(async () => {
       handle = await startService(name, { local: true, persistent: true });
+      await withClient(handle, async (c) => {
+        await createTable(c, table);
+        await c.send(
+          new PutItemCommand({ TableName: table, Item: { id: { S: 'a' }, value: { S: 'one' } } }),
+          deadline(),
+        );
+      });
     }, T);
-    afterAll(() => handle?.stop(), T);
+    afterAll(async () => {
+      const dir = String(handle.info.dbPath);
+      expect(exists(dir)).toBe(true);
+      await handle.stop();
+      expect(exists(dir)).withContext('data directory removed on stop').toBe(false);
+      expect(handle.nodes[0].running).toBe(false);
+    }, T);
 
     it('advertises a dynamodb:// URL and serves writes and reads', async () => {
       const port = handle.nodes[0].port;
@@ -63,11 +87,11 @@ for (const name of ['dynamodb-local', 'dynalite']) {
       expect(handle.url).toBe(`dynamodb://us-east-1/${table}?endpoint=http://127.0.0.1:${port}`);
       expect(handle.info.endpoint).toBe(`http://127.0.0.1:${port}`);
       await withClient(handle, async (c) => {
-        await createTable(c, table);
         await c.send(
-          new PutItemCommand({ TableName: table, Item: { id: { S: 'a' }, value: { S: 'one' } } }),
+          new PutItemCommand({ TableName: table, Item: { id: { S: 'b' }, value: { S: 'two' } } }),
           deadline(),
         );
+        expect(await readItem(c, table, 'b')).toBe('two');
         expect(await readItem(c, table, 'a')).toBe('one');
       });
     }, T);
@@ -96,14 +120,6 @@ for (const name of ['dynamodb-local', 'dynalite']) {
         node.resume();
         client.destroy();
       }
-    }, T);
-
-    it('removes its data directory on stop', async () => {
-      const dir = String(handle.info.dbPath);
-      expect(exists(dir)).toBe(true);
-      await handle.stop();
-      expect(exists(dir)).toBe(false);
-      expect(handle.nodes[0].running).toBe(false);
     }, T);
   });
 }

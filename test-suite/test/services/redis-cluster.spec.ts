@@ -57,7 +57,14 @@ describe('redis-cluster launcher', () => {
     masters = handle.info.masters as HostPort[];
     keys = await keysPerMaster(seeds[0].port, masters);
   }, T);
-  afterAll(() => handle?.stop(), T);
+  // Specs run in random order and share one cluster, so stopping is checked after all of them.
+  afterAll(async () => {
+    const dir = String(handle.info.dir);
+    expect(exists(dir)).toBe(true);
+    await handle.stop();
+    expect(exists(dir)).withContext('cluster dir removed on stop').toBe(false);
+    for (const node of handle.nodes) expect(node.running).withContext(`node ${node.port} stopped`).toBe(false);
+  }, T);
 
   it('forms a 3-master cluster and advertises every node in the URL', async () => {
     expect(handle.external).toBe(false);
@@ -87,13 +94,5 @@ describe('redis-cluster launcher', () => {
     expect((await clusterInfo(victim.port)).cluster_state).toBe('ok');
     // The restarted master has no data (no persistence) but serves its slots again.
     await writeAndReadAll(seeds, keys, 'v2');
-  }, T);
-
-  it('removes its directories on stop', async () => {
-    const dir = String(handle.info.dir);
-    expect(exists(dir)).toBe(true);
-    await handle.stop();
-    expect(exists(dir)).toBe(false);
-    for (const node of handle.nodes) expect(node.running).toBe(false);
   }, T);
 });

@@ -181,30 +181,35 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
 
   private open(): void {
     if (this.closed) return;
-    this.opening = Promise.resolve()
-      .then(() => this._open())
-      .then(
-        () => {
-          this.openAttempts = 0;
-          this.markReady();
-        },
-        (err: unknown) => {
-          const error = toConnectorError(err, 'BACKEND', `${this.name}: cannot connect`);
-          this.lastError = error;
-          if (this.closed) return;
-          this.reportError(error);
-          if (error.code === 'CONFIG') {
-            this.fatal = error;
-            const waiters = [...this.readyWaiters];
-            this.readyWaiters.clear();
-            for (const waiter of waiters) waiter(error);
-            return;
-          }
-          const delay = Math.min(OPEN_RETRY_MAX_MS, OPEN_RETRY_MIN_MS * 2 ** this.openAttempts++);
-          this.openRetryTimer = setTimeout(() => this.open(), delay);
-          this.openRetryTimer.unref();
-        },
-      );
+    // An attempt that hangs is abandoned after connectTimeoutMs and retried, never awaited forever.
+    this.opening = withTimeout(
+      Promise.resolve().then(() => this._open()),
+      this.connectTimeoutMs,
+      'TIMEOUT',
+      `${this.name}: connecting took longer than ${this.connectTimeoutMs} ms`,
+    ).then(
+      () => {
+        if (this.closed) return;
+        this.openAttempts = 0;
+        this.markReady();
+      },
+      (err: unknown) => {
+        const error = toConnectorError(err, 'BACKEND', `${this.name}: cannot connect`);
+        this.lastError = error;
+        if (this.closed) return;
+        this.reportError(error);
+        if (error.code === 'CONFIG') {
+          this.fatal = error;
+          const waiters = [...this.readyWaiters];
+          this.readyWaiters.clear();
+          for (const waiter of waiters) waiter(error);
+          return;
+        }
+        const delay = Math.min(OPEN_RETRY_MAX_MS, OPEN_RETRY_MIN_MS * 2 ** this.openAttempts++);
+        this.openRetryTimer = setTimeout(() => this.open(), delay);
+        this.openRetryTimer.unref();
+      },
+    );
   }
 
   whenReady(): Promise<void> {
@@ -238,7 +243,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
     for (const waiter of waiters) waiter(this.closedError('waiting for readiness'));
     // Every in-flight operation is bounded by its own timeout, so this wait is bounded too.
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    if (this.opening) await this.opening;
+    if (this.opening) await this.opening.catch(noop);
     await withTimeout(this._close(), this.operationTimeoutMs).catch((err: unknown) => {
       this.logger.warn(`[${this.name}] close did not finish cleanly: ${redactText(String(err))}`);
     });
@@ -724,12 +729,17 @@ function nonNegativeNumber(value: number | undefined, fallback: number, field: s
 }
 
 /** Rejects with TIMEOUT if `promise` takes longer than `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, code: ErrorCode = 'TIMEOUT'): Promise<T> {
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  code: ErrorCode = 'TIMEOUT',
+  message = `timed out after ${ms} ms`,
+): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([
     promise,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ConnectorError(code, `timed out after ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new ConnectorError(code, message)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
 }

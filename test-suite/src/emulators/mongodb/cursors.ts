@@ -51,11 +51,7 @@ export class CursorRegistry {
    * The first batch of a result set, opening a cursor for the rest if any remains (and the caller
    * did not ask for a single batch). `batchSize` 0 returns an empty first batch and a cursor.
    */
-  firstBatch(
-    ns: string,
-    docs: Document[],
-    options: { batchSize?: number; singleBatch?: boolean },
-  ): Document {
+  firstBatch(ns: string, docs: Document[], options: { batchSize?: number; singleBatch?: boolean }): Document {
     const size = options.batchSize ?? DEFAULT_FIRST_BATCH;
     // batchSize 0 on the first batch returns nothing and just opens the cursor.
     const end = size === 0 ? 0 : batchEnd(docs, 0, size);

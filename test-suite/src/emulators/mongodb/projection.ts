@@ -29,7 +29,9 @@ export function compileProjection(spec: unknown): Projector | undefined {
     if (typeof value !== 'boolean' && !isNumber(value)) {
       if (isDocument(value)) {
         const op = Object.keys(value)[0] ?? '{}';
-        throw notImplemented(`projection operator ${op.startsWith('$') ? op : 'expressions'} (field '${path}')`);
+        throw notImplemented(
+          `projection operator ${op.startsWith('$') ? op : 'expressions'} (field '${path}')`,
+        );
       }
       throw notImplemented(`projection expressions or literal values (field '${path}')`);
     }

@@ -17,7 +17,8 @@ export function compileSort(spec: unknown): Comparator | undefined {
   for (const path of Object.keys(spec)) {
     const value = spec[path];
     if (path === '$natural') throw notImplemented('$natural sort');
-    if (isDocument(value)) throw notImplemented(`sort by ${Object.keys(value)[0] ?? 'expression'} (field '${path}')`);
+    if (isDocument(value))
+      throw notImplemented(`sort by ${Object.keys(value)[0] ?? 'expression'} (field '${path}')`);
     if (path === '' || path.split('.').includes('')) {
       throw commandError(15998, `FieldPath field names may not be empty strings.`);
     }

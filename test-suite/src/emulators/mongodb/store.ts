@@ -118,7 +118,8 @@ export class Collection {
     for (const index of this.unique.values()) {
       for (const { key, values } of indexKeys(index, doc)) {
         const owner = index.entries.get(key);
-        if (owner !== undefined && owner !== idKey) throw this.duplicate(index.spec, keyValue(index.spec, values));
+        if (owner !== undefined && owner !== idKey)
+          throw this.duplicate(index.spec, keyValue(index.spec, values));
         out.push([index, key]);
       }
     }

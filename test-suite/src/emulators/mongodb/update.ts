@@ -29,8 +29,7 @@ interface FieldOperation {
 }
 
 export type CompiledUpdate =
-  | { kind: 'replacement'; replacement: Document }
-  | { kind: 'operators'; operations: FieldOperation[] };
+  { kind: 'replacement'; replacement: Document } | { kind: 'operators'; operations: FieldOperation[] };
 
 const SUPPORTED = new Set<string>(['$set', '$unset', '$setOnInsert', '$inc']);
 const KNOWN_UNSUPPORTED = new Set([
@@ -52,12 +51,10 @@ const KNOWN_UNSUPPORTED = new Set([
 ]);
 
 export function compileUpdate(update: unknown): CompiledUpdate {
-  if (Array.isArray(update)) throw notImplemented('pipeline-style updates (an aggregation pipeline as the update)');
+  if (Array.isArray(update))
+    throw notImplemented('pipeline-style updates (an aggregation pipeline as the update)');
   if (!isDocument(update)) {
-    throw commandError(
-      ErrorCode.FailedToParse,
-      'Update argument must be either an object or an array',
-    );
+    throw commandError(ErrorCode.FailedToParse, 'Update argument must be either an object or an array');
   }
   const keys = Object.keys(update);
   if (keys.length === 0 || !keys[0].startsWith('$')) {

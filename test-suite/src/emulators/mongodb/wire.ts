@@ -214,7 +214,15 @@ function parseOpQuery(message: Buffer, header: MessageHeader): OpQueryRequest {
   const numberToSkip = message.readInt32LE(name.next);
   const numberToReturn = message.readInt32LE(name.next + 4);
   const query = readDocumentAt(message, name.next + 8, end).doc;
-  return { kind: 'query', header, flags, fullCollectionName: name.value, numberToSkip, numberToReturn, query };
+  return {
+    kind: 'query',
+    header,
+    flags,
+    fullCollectionName: name.value,
+    numberToSkip,
+    numberToReturn,
+    query,
+  };
 }
 
 let nextRequestId = 1;
@@ -288,11 +296,11 @@ export function encodeOpQueryRequest(requestId: number, fullCollectionName: stri
   return Buffer.concat([head, name, fields, body]);
 }
 
-/** Reads the single document of an OP_MSG or OP_REPLY reply (for tests). */
+/** Reads the single document of an OP_MSG or OP_REPLY reply, as a driver would (for tests). */
 export function decodeReply(message: Buffer): Document {
   const { opCode } = readHeader(message);
-  if (opCode === OP_MSG) return readDocumentAt(message, 21, message.length).doc;
-  if (opCode === OP_REPLY) return readDocumentAt(message, 36, message.length).doc;
+  if (opCode === OP_MSG) return BSON.deserialize(message.subarray(21));
+  if (opCode === OP_REPLY) return BSON.deserialize(message.subarray(36));
   throw new ProtocolError(`not a reply opcode: ${opCode}`);
 }
 

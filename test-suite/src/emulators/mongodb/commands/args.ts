@@ -45,12 +45,7 @@ function wrongType(what: string, field: string, value: unknown, expected: string
   );
 }
 
-export function optionalInteger(
-  cmd: Document,
-  field: string,
-  what: string,
-  min = 0,
-): number | undefined {
+export function optionalInteger(cmd: Document, field: string, what: string, min = 0): number | undefined {
   if (!hasField(cmd, field)) return undefined;
   const value = cmd[field];
   if (!isNumber(value)) throw wrongType(what, field, value, '[long, int, decimal, double]');

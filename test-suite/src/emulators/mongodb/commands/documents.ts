@@ -47,7 +47,8 @@ export function selectDocuments(
 /** Checks `_id` and size of a document about to be inserted (or upserted). */
 export function checkInsertable(doc: Document): void {
   const id = doc._id;
-  if (Array.isArray(id)) throw commandError(ErrorCode.InvalidIdField, "The '_id' value cannot be of type array");
+  if (Array.isArray(id))
+    throw commandError(ErrorCode.InvalidIdField, "The '_id' value cannot be of type array");
   if (id instanceof BSONRegExp) throw commandError(ErrorCode.InvalidIdField, "can't use a regex for _id");
   if (id === undefined && hasField(doc, '_id')) {
     throw commandError(ErrorCode.InvalidIdField, "can't use undefined for _id");
@@ -67,7 +68,8 @@ export function checkUpdated(doc: Document): void {
   if (size > MAX_BSON_OBJECT_SIZE) {
     throw commandError(17419, `Resulting document after update is larger than ${MAX_BSON_OBJECT_SIZE}`);
   }
-  if (Array.isArray(doc._id)) throw commandError(ErrorCode.InvalidIdField, "The '_id' value cannot be of type array");
+  if (Array.isArray(doc._id))
+    throw commandError(ErrorCode.InvalidIdField, "The '_id' value cannot be of type array");
 }
 
 /** True when two documents have identical BSON (same fields, order, types and values). */

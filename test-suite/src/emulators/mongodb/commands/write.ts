@@ -91,13 +91,23 @@ function compileUpdateStatement(raw: unknown): UpdateStatement | MongoCommandErr
     checkFields(raw, 'update.updates', UPDATE_STATEMENT_FIELDS, UPDATE_STATEMENT_UNSUPPORTED, false);
     if (!hasField(raw, 'q')) throw missingField('update.updates', 'q');
     if (!hasField(raw, 'u')) throw missingField('update.updates', 'u');
-    if (!isDocument(raw.q)) throw commandError(ErrorCode.TypeMismatch, 'the update filter (q) must be an object');
+    if (!isDocument(raw.q))
+      throw commandError(ErrorCode.TypeMismatch, 'the update filter (q) must be an object');
     const update = compileUpdate(raw.u);
     const multi = isTruthy(raw.multi ?? false);
     if (multi && update.kind === 'replacement') {
-      throw commandError(ErrorCode.FailedToParse, 'multi update is not supported for replacement-style update');
+      throw commandError(
+        ErrorCode.FailedToParse,
+        'multi update is not supported for replacement-style update',
+      );
     }
-    return { filter: raw.q, predicate: compileFilter(raw.q), update, upsert: isTruthy(raw.upsert ?? false), multi };
+    return {
+      filter: raw.q,
+      predicate: compileFilter(raw.q),
+      update,
+      upsert: isTruthy(raw.upsert ?? false),
+      multi,
+    };
   } catch (err) {
     if (err instanceof MongoCommandError && !err.unsupported) return err;
     throw err;
@@ -154,7 +164,8 @@ function compileDeleteStatement(raw: unknown): DeleteStatement | MongoCommandErr
     checkFields(raw, 'delete.deletes', ['q', 'limit'], ['collation', 'hint'], false);
     if (!hasField(raw, 'q')) throw missingField('delete.deletes', 'q');
     if (!hasField(raw, 'limit')) throw missingField('delete.deletes', 'limit');
-    if (!isDocument(raw.q)) throw commandError(ErrorCode.TypeMismatch, 'the delete filter (q) must be an object');
+    if (!isDocument(raw.q))
+      throw commandError(ErrorCode.TypeMismatch, 'the delete filter (q) must be an object');
     const limit = toJsNumber(raw.limit);
     if (limit !== 0 && limit !== 1) {
       throw commandError(

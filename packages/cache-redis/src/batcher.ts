@@ -1,0 +1,203 @@
+import type { ReadRecord } from '@connector-kit/connector-core';
+import {
+  CompareAndSetCommand,
+  DeleteCommand,
+  HeadersCommand,
+  KeyTargets,
+  MGetCommand,
+  MSetCommand,
+  SetWithTtlCommand,
+  type PlannedCommand,
+} from './commands';
+import { keySlot } from './key-slot';
+import { CasRequest, PendingRequest, type ReadRequest, type WriteRequest } from './requests';
+
+/** What an operation does to its keys; operations of one kind can share a command. */
+const enum Kind {
+  Get,
+  Head,
+  Set,
+  SetWithTtl,
+  Delete,
+  CompareAndSet,
+}
+
+/**
+ * Operations issued in one tick whose keys do not clash: no key is touched by two different
+ * kinds of operation, so the order in which the segment's commands run cannot matter. Same-kind
+ * operations on one key keep their issue order inside the command (MSET applies its pairs left
+ * to right, so the last set wins).
+ */
+class Segment {
+  readonly kinds = new Map<string, Kind>();
+  readonly gets = new KeyTargets<ReadRequest<ReadRecord | null>>();
+  readonly heads = new KeyTargets<ReadRequest<number | null>>();
+  readonly sets = new KeyTargets<WriteRequest>();
+  readonly deletes = new KeyTargets<WriteRequest>();
+  /** Commands that carry one key each (SET … PX, compare-and-set), in issue order. */
+  readonly singles: PlannedCommand[] = [];
+
+  /** True when none of `keys` was touched by another kind of operation in this segment. */
+  admits(keys: readonly string[], kind: Kind): boolean {
+    for (const key of keys) {
+      const seen = this.kinds.get(key);
+      if (seen !== undefined && seen !== kind) return false;
+    }
+    return true;
+  }
+
+  claim(keys: readonly string[], kind: Kind): void {
+    for (const key of keys) this.kinds.set(key, kind);
+  }
+}
+
+/** Runs the planned commands of one flush, in order. */
+export type CommandExecutor = (commands: PlannedCommand[]) => void;
+
+export interface BatcherOptions {
+  /** Cluster mode: multi-key commands are split so that each touches one hash slot. */
+  splitBySlot: boolean;
+  /** ioredis `keyPrefix` of the client, which counts for the slot. */
+  clientKeyPrefix: string;
+  /** Most keys in one multi-key command. */
+  maxBatchKeys: number;
+  execute: CommandExecutor;
+}
+
+/**
+ * Coalesces what is issued in one tick into few commands — gets into MGET, sets without expiry
+ * into MSET, deletes into DEL, heads into one script call — then hands them, in issue order, to
+ * the executor on the next tick. Per-key issue order is kept: an operation whose key clashes with
+ * a different kind of operation already waiting starts a new segment, and segments run in order.
+ * Every request settles exactly once, with its own result or error.
+ */
+export class Batcher {
+  private segments: Segment[] = [];
+  private current: Segment | null = null;
+  private scheduled = false;
+  private readonly flushNow = (): void => this.flush();
+
+  constructor(private readonly options: BatcherOptions) {}
+
+  get(keys: string[]): Promise<(ReadRecord | null)[]> {
+    return new Promise((resolve, reject) => this.addGet(keys, resolve, reject));
+  }
+
+  /** One key; resolves with its record directly (no array, no extra promise hop). */
+  getOne(key: string): Promise<ReadRecord | null> {
+    return new Promise((resolve, reject) => this.addGet([key], (records) => resolve(records[0]!), reject));
+  }
+
+  head(keys: string[]): Promise<(number | null)[]> {
+    return new Promise((resolve, reject) => this.addHead(keys, resolve, reject));
+  }
+
+  headOne(key: string): Promise<number | null> {
+    return new Promise((resolve, reject) => this.addHead([key], (versions) => resolve(versions[0]!), reject));
+  }
+
+  private addGet(keys: string[], resolve: (records: (ReadRecord | null)[]) => void, reject: (err: unknown) => void): void {
+    const request: ReadRequest<ReadRecord | null> = new PendingRequest(keys.length, new Array(keys.length), resolve, reject);
+    const targets = this.segmentFor(keys, Kind.Get).gets;
+    for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i);
+  }
+
+  private addHead(keys: string[], resolve: (versions: (number | null)[]) => void, reject: (err: unknown) => void): void {
+    const request: ReadRequest<number | null> = new PendingRequest(keys.length, new Array(keys.length), resolve, reject);
+    const targets = this.segmentFor(keys, Kind.Head).heads;
+    for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i);
+  }
+
+  /** Stores `values[i]` under `keys[i]`; with `ttlMs` > 0 each with that expiry. */
+  set(keys: string[], values: Buffer[], ttlMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const request: WriteRequest = new PendingRequest(keys.length, undefined, () => resolve(), reject);
+      if (ttlMs > 0) {
+        const segment = this.segmentFor(keys, Kind.SetWithTtl);
+        for (let i = 0; i < keys.length; i++) {
+          segment.singles.push(new SetWithTtlCommand(keys[i]!, values[i]!, ttlMs, request));
+        }
+      } else {
+        const targets = this.segmentFor(keys, Kind.Set).sets;
+        for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i, values[i]);
+      }
+    });
+  }
+
+  delete(keys: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const request: WriteRequest = new PendingRequest(keys.length, undefined, () => resolve(), reject);
+      const targets = this.segmentFor(keys, Kind.Delete).deletes;
+      for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i);
+    });
+  }
+
+  /** Writes `value` only if the stored header equals `expectedHeader` (empty: key absent). */
+  compareAndSet(key: string, expectedHeader: Buffer, value: Buffer, ttlMs: number): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      const segment = this.segmentFor([key], Kind.CompareAndSet);
+      segment.singles.push(new CompareAndSetCommand(key, expectedHeader, value, ttlMs, new CasRequest(resolve, reject)));
+    });
+  }
+
+  private segmentFor(keys: readonly string[], kind: Kind): Segment {
+    let segment = this.current;
+    if (segment === null || !segment.admits(keys, kind)) {
+      segment = new Segment();
+      this.segments.push(segment);
+      this.current = segment;
+    }
+    segment.claim(keys, kind);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      // nextTick runs after the current callback and its promise jobs: everything issued in
+      // response to one batch of replies lands in one flush.
+      process.nextTick(this.flushNow);
+    }
+    return segment;
+  }
+
+  private flush(): void {
+    const segments = this.segments;
+    this.segments = [];
+    this.current = null;
+    this.scheduled = false;
+    const commands: PlannedCommand[] = [];
+    for (const segment of segments) this.plan(segment, commands);
+    this.options.execute(commands);
+  }
+
+  private plan(segment: Segment, out: PlannedCommand[]): void {
+    if (segment.gets.size > 0) for (const part of this.split(segment.gets)) out.push(new MGetCommand(part));
+    if (segment.heads.size > 0) for (const part of this.split(segment.heads)) out.push(new HeadersCommand(part));
+    if (segment.sets.size > 0) for (const part of this.split(segment.sets)) out.push(new MSetCommand(part));
+    if (segment.deletes.size > 0) for (const part of this.split(segment.deletes)) out.push(new DeleteCommand(part));
+    for (const single of segment.singles) out.push(single);
+  }
+
+  /** Splits by hash slot (cluster) and into chunks of at most maxBatchKeys. */
+  private split<R>(targets: KeyTargets<R>): KeyTargets<R>[] {
+    const { maxBatchKeys, splitBySlot, clientKeyPrefix } = this.options;
+    if (!splitBySlot && targets.size <= maxBatchKeys) return [targets];
+    const groups = new Map<number, KeyTargets<R>[]>();
+    const out: KeyTargets<R>[] = [];
+    const hasValues = targets.values.length > 0;
+    for (let i = 0; i < targets.size; i++) {
+      const key = targets.keys[i]!;
+      const slot = splitBySlot ? keySlot(clientKeyPrefix + key) : 0;
+      let chunks = groups.get(slot);
+      if (chunks === undefined) {
+        chunks = [];
+        groups.set(slot, chunks);
+      }
+      let chunk = chunks[chunks.length - 1];
+      if (chunk === undefined || chunk.size >= maxBatchKeys) {
+        chunk = new KeyTargets<R>();
+        chunks.push(chunk);
+        out.push(chunk);
+      }
+      chunk.add(key, targets.requests[i]!, targets.indexes[i]!, hasValues ? targets.values[i] : undefined);
+    }
+    return out;
+  }
+}

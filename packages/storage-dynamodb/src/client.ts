@@ -1,0 +1,40 @@
+/**
+ * Building the DynamoDB client when the caller does not hand one in: bounded SDK retries, a
+ * per-attempt timeout, keep-alive sockets, and dummy credentials for loopback endpoints (DynamoDB
+ * Local and dynalite accept any) so the SDK does not go looking for real ones.
+ */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBSettings } from './options';
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export function isLoopbackEndpoint(endpoint: string | undefined): boolean {
+  if (endpoint === undefined) return false;
+  try {
+    const host = new URL(endpoint).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
+export function createClient(settings: DynamoDBSettings, requestTimeoutMs: number): DynamoDBClient {
+  const config: DynamoDBClientConfig = {
+    maxAttempts: settings.maxAttempts,
+    requestHandler: {
+      // No connectionTimeout: the handler starts it while a request still queues for a socket, so
+      // bursts would fail as "cannot connect". Each operation is aborted at its deadline instead.
+      requestTimeout: requestTimeoutMs,
+      throwOnRequestTimeout: true,
+      httpAgent: { keepAlive: true, maxSockets: settings.maxSockets },
+      httpsAgent: { keepAlive: true, maxSockets: settings.maxSockets },
+    },
+  };
+  if (settings.region !== undefined) config.region = settings.region;
+  if (settings.endpoint !== undefined) config.endpoint = settings.endpoint;
+  if (settings.credentials !== undefined) config.credentials = settings.credentials;
+  else if (isLoopbackEndpoint(settings.endpoint)) config.credentials = LOCAL_CREDENTIALS;
+  // A local endpoint needs some region for request signing; any will do.
+  if (config.region === undefined && isLoopbackEndpoint(settings.endpoint)) config.region = 'us-east-1';
+  return new DynamoDBClient(config);
+}

@@ -1,0 +1,379 @@
+import {
+  BaseConnector,
+  ConnectorError,
+  type ReadRecord,
+  type WriteRecord,
+} from '@connector-kit/connector-core';
+import {
+  MongoClient,
+  type AnyBulkWriteOperation,
+  type Collection,
+  type Db,
+  type Filter,
+  type MongoClientOptions,
+} from 'mongodb';
+import { watchAvailability } from './availability';
+import { KeyMapper, tokenOfStoredId, type Location } from './key-mapping';
+import { isDuplicateKey, MONGO_CODES, toConnectorErrorFromMongo } from './mongo-errors';
+import { MONGODB_STORAGE_DEFAULTS, resolveOptions, type MongoStorageOptions, type ResolvedMongoOptions } from './options';
+import {
+  belongsTo,
+  isExpired,
+  toDocument,
+  valueOf,
+  versionOf,
+  type StoredDocument,
+} from './stored-document';
+
+export const MONGODB_STORAGE_VERSION = '0.1.0';
+
+/** Fields `head` reads: the version, plus what decides whether the document counts. */
+const HEAD_PROJECTION = { v: 1, e: 1, k: 1 } as const;
+
+/**
+ * A storage connector on the official MongoDB driver. One document per key, queryable by people
+ * who use MongoDB, and an exact round-trip of every JSON value (see the README for the shape).
+ */
+export class MongoStorage extends BaseConnector {
+  /** The driver's client: created from the URL, or the one passed as `client` (then not closed here). */
+  readonly client: MongoClient;
+  private readonly ownsClient: boolean;
+  private readonly settings: ResolvedMongoOptions;
+  private readonly keys: KeyMapper;
+  private readonly db: Db;
+  private readonly collections = new Map<string, Collection<StoredDocument>>();
+  /** Collections whose TTL index exists (or is being created), so it is created once each. */
+  private readonly ttlIndexes = new Map<string, Promise<void>>();
+  private opened = false;
+  private stopWatching: (() => void) | null = null;
+
+  constructor(options: MongoStorageOptions = {}) {
+    const settings = resolveOptions(options);
+    super(options, {
+      name: 'mongodb',
+      version: MONGODB_STORAGE_VERSION,
+      supports: {
+        ttl: true,
+        ttlGranularityMs: 1,
+        bulk: true,
+        compareAndSet: true,
+        maxKeyBytes: MONGODB_STORAGE_DEFAULTS.maxKeyBytes,
+        maxValueBytes: settings.maxValueBytes,
+        persistent: true,
+      },
+    });
+    this.settings = settings;
+    this.keys = new KeyMapper(
+      settings.database,
+      this.prefix,
+      settings.defaultCollection,
+      settings.splitChar,
+      settings.maxIdBytes,
+    );
+    this.ownsClient = options.client === undefined;
+    this.client = options.client ?? this.createClient(options.clientOptions);
+    this.db = this.client.db(settings.database);
+  }
+
+  /** Timeouts follow the operation timeout, so a dead server fails operations within it. */
+  private createClient(extra: MongoClientOptions | undefined): MongoClient {
+    const defaults: MongoClientOptions = {
+      serverSelectionTimeoutMS: this.operationTimeoutMs,
+      connectTimeoutMS: Math.min(this.connectTimeoutMs, this.operationTimeoutMs),
+      socketTimeoutMS: this.operationTimeoutMs,
+      heartbeatFrequencyMS: this.settings.heartbeatFrequencyMS,
+      appName: `connector-kit-mongodb/${MONGODB_STORAGE_VERSION}`,
+    };
+    // Options written in the URL's query win over these defaults (the driver reads them there).
+    const inUrl = this.settings.urlOptionNames;
+    const applied = Object.fromEntries(
+      Object.entries(defaults).filter(([name]) => !inUrl.has(name.toLowerCase())),
+    ) as MongoClientOptions;
+    try {
+      return new MongoClient(this.settings.driverUrl!, { ...applied, ...extra });
+    } catch (err) {
+      const error = toConnectorErrorFromMongo(err, `Invalid MongoDB URL ${this.settings.redactedUrl}`);
+      throw new ConnectorError('CONFIG', error.message, { cause: err, details: { field: 'url' } });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle.
+
+  protected async _open(): Promise<void> {
+    this.stopWatching ??= watchAvailability(new (require("events").EventEmitter)() as MongoClient, {
+      available: () => {
+        if (this.opened && !this.isClosing) this.markReady();
+      },
+      unavailable: (reason) => {
+        if (this.opened && !this.isClosing) {
+          this.markUnavailable(
+            new ConnectorError('BACKEND', `MongoDB at ${this.settings.redactedUrl} is unavailable: ${reason}`),
+          );
+        }
+      },
+    });
+    try {
+      await this.client.connect();
+    } catch (err) {
+      throw toConnectorErrorFromMongo(err, `Cannot connect to MongoDB at ${this.settings.redactedUrl}`);
+    }
+    if (this.settings.ensureIndexes) await this.ensureTtlIndex(this.settings.defaultCollection);
+    this.opened = true;
+  }
+
+  protected async _close(): Promise<void> {
+    this.stopWatching?.();
+    this.stopWatching = null;
+    if (this.ownsClient) await this.client.close();
+  }
+
+  private collection(name: string): Collection<StoredDocument> {
+    let collection = this.collections.get(name);
+    if (collection === undefined) {
+      collection = this.db.collection<StoredDocument>(name);
+      this.collections.set(name, collection);
+    }
+    return collection;
+  }
+
+  /**
+   * The TTL index on `e` (MongoDB deletes expired documents about once a minute; reads ignore
+   * them before that). Created once per collection; a failure is a clear error and is retried.
+   */
+  private ensureTtlIndex(name: string): Promise<void> {
+    let pending = this.ttlIndexes.get(name);
+    if (pending === undefined) {
+      pending = this.collection(name)
+        .createIndex({ e: 1 }, { expireAfterSeconds: 0 })
+        .then(
+          () => undefined,
+          (err: unknown) => {
+            this.ttlIndexes.delete(name);
+            throw this.indexError(name, err);
+          },
+        );
+      this.ttlIndexes.set(name, pending);
+    }
+    return pending;
+  }
+
+  private indexError(name: string, err: unknown): ConnectorError {
+    const error = toConnectorErrorFromMongo(err, `Cannot create the TTL index { e: 1 } on ${this.settings.database}.${name}`);
+    const code = (err as { code?: unknown }).code;
+    if (code === MONGO_CODES.IndexOptionsConflict || code === MONGO_CODES.IndexKeySpecsConflict) {
+      return new ConnectorError(
+        'CONFIG',
+        `${error.message} (an index on "e" with other options exists: drop it, or set ensureIndexes: false)`,
+        { cause: err, details: { field: 'ensureIndexes' } },
+      );
+    }
+    return error;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Single-key hooks.
+
+  protected async _get(key: string): Promise<ReadRecord | null> {
+    const location = this.keys.locate(key);
+    try {
+      const doc = await this.collection(location.collection).findOne({ _id: location.id });
+      return doc === null ? null : this.readRecord(doc, location, Date.now());
+    } catch (err) {
+      throw toConnectorErrorFromMongo(err, 'mongodb get');
+    }
+  }
+
+  protected override async _head(key: string): Promise<number | null> {
+    const location = this.keys.locate(key);
+    try {
+      const doc = await this.collection(location.collection).findOne(
+        { _id: location.id },
+        { projection: HEAD_PROJECTION },
+      );
+      return doc === null ? null : this.readVersion(doc, location, Date.now());
+    } catch (err) {
+      throw toConnectorErrorFromMongo(err, 'mongodb head');
+    }
+  }
+
+  protected async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
+    const location = this.keys.locate(key);
+    try {
+      if (ttl > 0) await this.ttlIndexFor(location.collection);
+      const doc = this.documentFor(location, record, ttl);
+      // A replacement, never $set: fields the new value lacks must be gone.
+      await this.collection(location.collection).replaceOne({ _id: location.id }, doc, { upsert: true });
+    } catch (err) {
+      throw toConnectorErrorFromMongo(err, 'mongodb set');
+    }
+  }
+
+  protected async _delete(key: string): Promise<void> {
+    const location = this.keys.locate(key);
+    try {
+      await this.collection(location.collection).deleteOne({ _id: location.id });
+    } catch (err) {
+      throw toConnectorErrorFromMongo(err, 'mongodb delete');
+    }
+  }
+
+  /**
+   * Expected null: replace a document that has expired, or insert; a live document makes the
+   * insert fail with a duplicate key. Expected n: replace only a live document whose `v` is n.
+   */
+  protected override async _compareAndSet(
+    key: string,
+    record: WriteRecord,
+    expectedVersion: number | null,
+    ttl: number,
+  ): Promise<boolean> {
+    const location = this.keys.locate(key);
+    const collection = this.collection(location.collection);
+    try {
+      if (ttl > 0) await this.ttlIndexFor(location.collection);
+      const doc = this.documentFor(location, record, ttl);
+      const now = new Date();
+      if (expectedVersion === null) {
+        try {
+          await collection.replaceOne({ _id: location.id, e: { $lte: now } }, doc, { upsert: true });
+          return true;
+        } catch (err) {
+          if (isDuplicateKey(err)) return false;
+          throw err;
+        }
+      }
+      const live: Filter<StoredDocument> = {
+        _id: location.id,
+        v: expectedVersion,
+        $or: [{ e: { $exists: false } }, { e: { $gt: now } }],
+      };
+      const result = await collection.replaceOne(live, doc);
+      return result.matchedCount === 1;
+    } catch (err) {
+      throw toConnectorErrorFromMongo(err, 'mongodb compareAndSet');
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Bulk hooks: one command per collection involved.
+
+  protected override async _getMany(keys: string[]): Promise<(ReadRecord | null)[]> {
+    const now = Date.now();
+    try {
+      return await this.findMany(keys, undefined, (doc, location) => this.readRecord(doc, location, now));
+    } catch (err) {
+      throw toConnectorErrorFromMongo(err, 'mongodb getBulk');
+    }
+  }
+
+  protected override async _headMany(keys: string[]): Promise<(number | null)[]> {
+    const now = Date.now();
+    try {
+      return await this.findMany(keys, HEAD_PROJECTION, (doc, location) => this.readVersion(doc, location, now));
+    } catch (err) {
+      throw toConnectorErrorFromMongo(err, 'mongodb headBulk');
+    }
+  }
+
+  protected override async _setMany(items: { key: string; record: WriteRecord }[], ttl: number): Promise<void> {
+    const byCollection = new Map<string, AnyBulkWriteOperation<StoredDocument>[]>();
+    try {
+      for (const { key, record } of items) {
+        const location = this.keys.locate(key);
+        const doc = this.documentFor(location, record, ttl);
+        const operations = byCollection.get(location.collection) ?? [];
+        operations.push({ replaceOne: { filter: { _id: location.id }, replacement: doc, upsert: true } });
+        byCollection.set(location.collection, operations);
+      }
+      await Promise.all(
+        [...byCollection].map(async ([name, operations]) => {
+          if (ttl > 0) await this.ttlIndexFor(name);
+          // Ordered, so a key given twice ends with its last value.
+          await this.collection(name).bulkWrite(operations, { ordered: true });
+        }),
+      );
+    } catch (err) {
+      throw toConnectorErrorFromMongo(err, 'mongodb setBulk');
+    }
+  }
+
+  protected override async _deleteMany(keys: string[]): Promise<void> {
+    try {
+      await Promise.all(
+        [...this.groupByCollection(keys)].map(([name, locations]) =>
+          this.collection(name).deleteMany({ _id: { $in: locations.map((l) => l.location.id) } }),
+        ),
+      );
+    } catch (err) {
+      throw toConnectorErrorFromMongo(err, 'mongodb deleteBulk');
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Helpers.
+
+  private ttlIndexFor(name: string): Promise<void> {
+    return this.settings.ensureIndexes ? this.ensureTtlIndex(name) : Promise.resolve();
+  }
+
+  private documentFor(location: Location, record: WriteRecord, ttl: number): StoredDocument {
+    return toDocument(
+      location,
+      { value: record.value, version: record.version, encodedBytes: record.data.byteLength },
+      ttl,
+    );
+  }
+
+  private readRecord(doc: StoredDocument, location: Location, now: number): ReadRecord | null {
+    if (isExpired(doc, now) || !belongsTo(doc, location)) return null;
+    return { version: versionOf(doc), value: valueOf(doc) };
+  }
+
+  private readVersion(doc: StoredDocument, location: Location, now: number): number | null {
+    if (isExpired(doc, now) || !belongsTo(doc, location)) return null;
+    return versionOf(doc);
+  }
+
+  private groupByCollection(keys: string[]): Map<string, { index: number; location: Location }[]> {
+    const groups = new Map<string, { index: number; location: Location }[]>();
+    keys.forEach((key, index) => {
+      const location = this.keys.locate(key);
+      const group = groups.get(location.collection) ?? [];
+      group.push({ index, location });
+      groups.set(location.collection, group);
+    });
+    return groups;
+  }
+
+  /** One `find({ _id: { $in } })` per collection; results in the order of `keys`. */
+  private async findMany<T>(
+    keys: string[],
+    projection: Record<string, 1> | undefined,
+    read: (doc: StoredDocument, location: Location) => T | null,
+  ): Promise<(T | null)[]> {
+    const results: (T | null)[] = new Array<T | null>(keys.length).fill(null);
+    await Promise.all(
+      [...this.groupByCollection(keys)].map(async ([name, group]) => {
+        const ids = group.map((g) => g.location.id);
+        const docs = await this.collection(name)
+          .find({ _id: { $in: ids } }, projection ? { projection } : {})
+          .toArray();
+        const byToken = new Map<string, StoredDocument>();
+        for (const doc of docs) {
+          const token = tokenOfStoredId(doc._id);
+          if (token !== null) byToken.set(token, doc);
+        }
+        const handedOut = new Set<StoredDocument>();
+        for (const { index, location } of group) {
+          const doc = byToken.get(location.token);
+          if (doc === undefined) continue;
+          // Each key gets its own value: a key asked for twice must not share one object.
+          results[index] = read(handedOut.has(doc) ? structuredClone(doc) : doc, location);
+          handedOut.add(doc);
+        }
+      }),
+    );
+    return results;
+  }
+}
