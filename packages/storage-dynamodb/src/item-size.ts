@@ -18,8 +18,10 @@ export const ELEMENT_BYTES = 1;
 export const SCALAR_BYTES = 1;
 
 export function utf8Bytes(text: string): number {
-  // ASCII strings are the common case: their length is their size.
-  return text.length < 64 && /^[\x00-\x7f]*$/.test(text) ? text.length : Buffer.byteLength(text, 'utf8');
+  // Short ASCII strings (most keys and names) are the common case: their length is their size.
+  if (text.length > 64) return Buffer.byteLength(text, 'utf8');
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return Buffer.byteLength(text, 'utf8');
+  return text.length;
 }
 
 /** Size of a number as DynamoDB counts it: one byte per two significant digits, plus one (and one for a sign). */

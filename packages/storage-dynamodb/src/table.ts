@@ -56,8 +56,21 @@ export class TableManager {
     return { abortSignal: AbortSignal.timeout(this.spec.requestTimeoutMs) };
   }
 
-  /** Resolves once the table exists with the right key schema and is ACTIVE. */
-  async ensure(): Promise<void> {
+  private pending: Promise<void> | null = null;
+
+  /**
+   * Resolves once the table exists with the right key schema and is ACTIVE. Callers share one
+   * check at a time: a start-up attempt the base class abandons (connectTimeoutMs) while a new
+   * table is still CREATING is joined by the next attempt instead of racing it.
+   */
+  ensure(): Promise<void> {
+    this.pending ??= this.check().finally(() => {
+      this.pending = null;
+    });
+    return this.pending;
+  }
+
+  private async check(): Promise<void> {
     let table: TableDescription | undefined;
     try {
       table = (
