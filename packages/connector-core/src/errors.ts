@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   QUEUE_FULL: 'QUEUE_FULL',
   /** Stored bytes could not be decoded (written by another codec or damaged). */
   CORRUPT: 'CORRUPT',
+  /** A tiered store closed with acknowledged writes not yet in storage (`details.keys`). */
+  UNFLUSHED: 'UNFLUSHED',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

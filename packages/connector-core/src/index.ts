@@ -32,3 +32,18 @@ export {
   type StorageHeadBulkCallback,
 } from './deepstream/plugin';
 export { MemoryCacheDeepstreamPlugin } from './memory/deepstream';
+export {
+  TieredStore,
+  TIERED_STORE_DEFAULTS,
+  type TieredStoreOptions,
+  type TieredStoreStats,
+  type TierStats,
+} from './tiered/tiered-store';
+export {
+  WriteBehindQueue,
+  WRITE_BEHIND_DEFAULTS,
+  type WriteBehindOptions,
+  type WriteBehindStats,
+  type QueuedWrite,
+} from './tiered/write-behind-queue';
+export { isJournalingCache, type JournalingCache, type JournalEntry } from './tiered/journal';

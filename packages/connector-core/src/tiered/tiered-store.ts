@@ -1,0 +1,531 @@
+import { randomBytes } from 'node:crypto';
+import { BaseConnector } from '../connector/base-connector';
+import type { ReadRecord, WriteRecord } from '../connector/records';
+import type { ConnectorOptions } from '../config/options';
+import { ConnectorError } from '../errors';
+import type { Connector, Entry, JsonValue } from '../types';
+import { isJournalingCache, type JournalEntry, type JournalingCache } from './journal';
+import { SingleFlight } from './single-flight';
+import {
+  WRITE_BEHIND_DEFAULTS,
+  WriteBehindQueue,
+  type QueuedWrite,
+  type Reservation,
+  type WriteBehindOptions,
+  type WriteBehindStats,
+} from './write-behind-queue';
+
+export interface TieredStoreOptions extends Omit<ConnectorOptions, 'url' | 'masterUrl'> {
+  /** Cache tiers, fastest first (e.g. memory, then Redis). At least one. */
+  caches: Connector[];
+  /** The durable tier. */
+  storage: Connector;
+  /** `'write-behind'` (acknowledge after the caches) or `'write-through'` (also await storage). */
+  writeMode?: 'write-behind' | 'write-through';
+  /** Keys starting with any of these never reach storage (deepstream's storageExclusionPrefixes). */
+  storageExclusionPrefixes?: string[];
+  /** When a cache write fails: `'fail'` the write (the cache is the source of truth) or `'write-through'` to storage. */
+  onCacheFailure?: 'fail' | 'write-through';
+  /** Write-behind queue tuning (see WRITE_BEHIND_DEFAULTS). */
+  writeBehind?: Partial<WriteBehindOptions>;
+  /** Name of the dirty-key journal kept by a journaling cache (Redis) for crash safety. */
+  journalName?: string;
+  /** How long close() tries to flush before reporting what it could not write, ms. */
+  closeTimeoutMs?: number;
+  /** Default bound for flush(), ms. */
+  flushTimeoutMs?: number;
+  /** TTL given to cache fills after a storage read, ms (0: none). */
+  readFillTtl?: number;
+  /** Close the tiers when the store closes. Default true. */
+  closeTiers?: boolean;
+}
+
+export const TIERED_STORE_DEFAULTS = {
+  writeMode: 'write-behind',
+  storageExclusionPrefixes: [] as string[],
+  onCacheFailure: 'fail',
+  writeBehind: WRITE_BEHIND_DEFAULTS,
+  journalName: 'connector-kit:tiered-journal',
+  closeTimeoutMs: 10_000,
+  flushTimeoutMs: 30_000,
+  readFillTtl: 0,
+  closeTiers: true,
+} as const;
+
+export interface TierStats {
+  name: string;
+  hits: number;
+  misses: number;
+  errors: number;
+}
+
+export interface TieredStoreStats {
+  tiers: TierStats[];
+  queue: WriteBehindStats;
+  /** Age of the oldest acknowledged write not yet in storage (0 when storage is up to date). */
+  storageLagMs: number;
+  storageWrites: number;
+  storageWriteErrors: number;
+  readThroughFills: number;
+  fillsSkippedForNewerWrite: number;
+  journalRecovered: number;
+}
+
+/**
+ * Caches in front of one storage, itself a Connector: writes are acknowledged once every cache
+ * has them and reach storage behind them (write-behind, ordered, coalesced, batched, retried);
+ * reads go cache first, then pending writes, then storage, filling the caches above a hit.
+ */
+export class TieredStore extends BaseConnector {
+  readonly caches: readonly Connector[];
+  readonly storage: Connector;
+  private readonly writeMode: 'write-behind' | 'write-through';
+  private readonly exclusions: readonly string[];
+  private readonly onCacheFailure: 'fail' | 'write-through';
+  private readonly queue: WriteBehindQueue;
+  private readonly journalCache: JournalingCache | null;
+  private readonly journalName: string;
+  private readonly closeTimeoutMs: number;
+  private readonly flushTimeoutMs: number;
+  private readonly readFillTtl: number;
+  private readonly closeTiers: boolean;
+  private readonly storageReads = new SingleFlight<Entry | null>();
+  /**
+   * Sequence of the last write per key, so a read-through fill never overwrites a write made
+   * after the read began. Bounded: when cleared, unknown keys count as written at the clear.
+   */
+  private readonly lastWrite = new Map<string, number>();
+  private writeSeq = 0;
+  private forgottenBefore = 0;
+  private readonly tokenPrefix = randomBytes(6).toString('hex');
+  private tokenCounter = 0;
+  private readonly tierStats: TierStats[];
+  private readonly counters = {
+    storageWrites: 0,
+    storageWriteErrors: 0,
+    readThroughFills: 0,
+    fillsSkippedForNewerWrite: 0,
+    journalRecovered: 0,
+  };
+
+  constructor(options: TieredStoreOptions) {
+    const caches = options?.caches;
+    const storage = options?.storage;
+    if (!Array.isArray(caches) || caches.length === 0) {
+      throw new ConnectorError('CONFIG', 'TieredStore needs at least one cache tier in options.caches', {
+        details: { field: 'caches' },
+      });
+    }
+    if (!storage || typeof storage.get !== 'function') {
+      throw new ConnectorError('CONFIG', 'TieredStore needs a storage connector in options.storage', {
+        details: { field: 'storage' },
+      });
+    }
+    const tiers = [...caches, storage];
+    // Tiers see the store's prefixed keys, so the prefix counts against their key limit.
+    const prefixBytes = Buffer.byteLength(typeof options.prefix === 'string' ? options.prefix : '');
+    super(options as ConnectorOptions, {
+      name: 'tiered',
+      version: '0.1.0',
+      supports: {
+        ttl: tiers.every((t) => t.supports.ttl),
+        ttlGranularityMs: Math.max(...tiers.map((t) => t.supports.ttlGranularityMs)),
+        bulk: false,
+        compareAndSet: false,
+        maxKeyBytes: Math.min(...tiers.map((t) => t.supports.maxKeyBytes)) - prefixBytes,
+        maxValueBytes: Math.min(...tiers.map((t) => t.supports.maxValueBytes)),
+        persistent: storage.supports.persistent,
+      },
+    });
+    this.caches = [...caches];
+    this.storage = storage;
+    this.writeMode = oneOf(
+      options.writeMode,
+      ['write-behind', 'write-through'],
+      TIERED_STORE_DEFAULTS.writeMode,
+      'writeMode',
+    );
+    this.onCacheFailure = oneOf(
+      options.onCacheFailure,
+      ['fail', 'write-through'],
+      TIERED_STORE_DEFAULTS.onCacheFailure,
+      'onCacheFailure',
+    );
+    this.exclusions = [
+      ...(options.storageExclusionPrefixes ?? TIERED_STORE_DEFAULTS.storageExclusionPrefixes),
+    ];
+    this.journalName = options.journalName ?? TIERED_STORE_DEFAULTS.journalName;
+    this.closeTimeoutMs = options.closeTimeoutMs ?? TIERED_STORE_DEFAULTS.closeTimeoutMs;
+    this.flushTimeoutMs = options.flushTimeoutMs ?? TIERED_STORE_DEFAULTS.flushTimeoutMs;
+    this.readFillTtl = options.readFillTtl ?? TIERED_STORE_DEFAULTS.readFillTtl;
+    this.closeTiers = options.closeTiers ?? TIERED_STORE_DEFAULTS.closeTiers;
+    this.journalCache = this.caches.find(isJournalingCache) ?? null;
+    this.tierStats = tiers.map((t, i) => ({ name: `${i}:${t.name}`, hits: 0, misses: 0, errors: 0 }));
+    this.queue = new WriteBehindQueue(
+      {
+        write: (batch) => this.writeBatchToStorage(batch),
+        written: (batch) => this.clearJournal(batch),
+        failed: (err, keys, givenUp) => {
+          this.counters.storageWriteErrors += keys.length;
+          this.reportError(
+            new ConnectorError(
+              'BACKEND',
+              givenUp
+                ? `Gave up writing ${keys.length} key(s) to storage after ${options.writeBehind?.maxAttempts} attempts: ${err.message}`
+                : `Storage write of ${keys.length} key(s) failed, will retry: ${err.message}`,
+              { cause: err, details: { keys, givenUp } },
+            ),
+          );
+        },
+      },
+      options.writeBehind,
+    );
+    for (const tier of tiers) {
+      // Tier errors surface through the store (tiers must not crash the process either).
+      tier.on('error', (err: unknown) => this.reportError(err));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  protected async _open(): Promise<void> {
+    await Promise.all([...this.caches, this.storage].map((t) => t.whenReady()));
+    if (this.journalCache && this.writeMode === 'write-behind') await this.recoverJournal(this.journalCache);
+  }
+
+  protected async _close(): Promise<void> {
+    const unwritten = await this.queue.close(this.closeTimeoutMs);
+    if (unwritten.length > 0) {
+      this.reportError(
+        new ConnectorError(
+          'UNFLUSHED',
+          `Closed with ${unwritten.length} acknowledged write(s) not in storage` +
+            (this.journalCache ? ' (they stay in the cache journal and are completed by the next open)' : ''),
+          { details: { keys: unwritten } },
+        ),
+      );
+    }
+    if (this.closeTiers) await Promise.allSettled([...this.caches, this.storage].map((t) => t.close()));
+  }
+
+  /** Resolves when every write acknowledged before the call is in storage (TIMEOUT after `timeoutMs`). */
+  flush(timeoutMs = this.flushTimeoutMs): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.queue.flush(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const s = this.queue.stats();
+          reject(
+            new ConnectorError(
+              'TIMEOUT',
+              `flush: ${s.depth} write(s) still not in storage after ${timeoutMs} ms`,
+              {
+                details: { depth: s.depth },
+              },
+            ),
+          );
+        }, timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+
+  protected async _get(key: string): Promise<ReadRecord | null> {
+    const readStart = this.writeSeq;
+    for (let i = 0; i < this.caches.length; i++) {
+      const entry = await this.readTier(i, key);
+      if (entry) {
+        this.fill(key, entry, i, readStart);
+        return entry;
+      }
+    }
+    if (this.isExcluded(key)) return null;
+    const queued = this.queue.peek(key);
+    if (queued) return queuedRecord(queued);
+    // Join an in-flight storage read only if no write of the key happened since it began.
+    const entry = await this.storageReads.run(`${this.lastWriteOf(key)}:${key}`, () =>
+      this.storage.getEntry(key),
+    );
+    const stats = this.tierStats[this.caches.length]!;
+    if (entry) stats.hits++;
+    else stats.misses++;
+    // A write acknowledged during the storage read wins over what storage returned.
+    const raced = this.queue.peek(key);
+    if (raced) return queuedRecord(raced);
+    if (entry) this.fill(key, entry, this.caches.length, readStart);
+    return entry;
+  }
+
+  private async readTier(index: number, key: string): Promise<Entry | null> {
+    const stats = this.tierStats[index]!;
+    try {
+      const entry = await this.caches[index]!.getEntry(key);
+      if (entry) stats.hits++;
+      else stats.misses++;
+      return entry;
+    } catch (err) {
+      // A failing cache on the read path is skipped: the lower tiers still answer.
+      stats.errors++;
+      this.reportError(err);
+      return null;
+    }
+  }
+
+  /** Fills caches above `foundAt`, unless the key was written since the read began. */
+  private fill(key: string, entry: Entry, foundAt: number, readStart: number): void {
+    for (let i = foundAt - 1; i >= 0; i--) {
+      if (this.lastWriteOf(key) > readStart) {
+        this.counters.fillsSkippedForNewerWrite++;
+        return;
+      }
+      const cache = this.caches[i]!;
+      const options = { version: entry.version, ...(this.readFillTtl > 0 ? { ttl: this.readFillTtl } : {}) };
+      // Only-if-absent where the cache can do it atomically: another process may have written meanwhile.
+      const write = cache.supports.compareAndSet
+        ? cache.compareAndSet(key, entry.value, { ...options, expectedVersion: null })
+        : cache.set(key, entry.value, options);
+      this.counters.readThroughFills++;
+      write.catch((err: unknown) => {
+        if (!ConnectorError.is(err, 'CONFLICT')) this.reportError(err);
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writes
+
+  protected async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
+    await this.write(key, 'set', record, ttl);
+  }
+
+  protected async _delete(key: string): Promise<void> {
+    await this.write(key, 'delete', null, 0);
+  }
+
+  private async write(
+    key: string,
+    op: 'set' | 'delete',
+    record: WriteRecord | null,
+    ttl: number,
+  ): Promise<void> {
+    this.noteWrite(key);
+    const toStorage = !this.isExcluded(key);
+    const behind = toStorage && this.writeMode === 'write-behind';
+    let reservation: Reservation | null = null;
+    if (behind) {
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), this.operationTimeoutMs);
+      try {
+        reservation = await this.queue.reserve(
+          WriteBehindQueue.sizeOf(key, record?.data ?? null),
+          abort.signal,
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    const token = behind && this.journalCache ? this.nextToken() : null;
+    try {
+      await this.writeCaches(key, op, record, ttl, token);
+    } catch (err) {
+      if (reservation) this.queue.cancel(reservation);
+      if (toStorage && this.onCacheFailure === 'write-through') {
+        // The cache is down: make storage the source of truth and drop stale cache copies.
+        await this.writeStorageNow(key, op, record, ttl);
+        this.invalidateCaches(key);
+        this.reportError(err);
+        return;
+      }
+      throw err;
+    }
+    if (!toStorage) return;
+    if (reservation) {
+      this.queue.commit(reservation, {
+        key,
+        op,
+        data: record?.data ?? null,
+        version: record?.version ?? 0,
+        ttl,
+        token,
+      });
+    } else {
+      await this.writeStorageNow(key, op, record, ttl);
+    }
+  }
+
+  private async writeCaches(
+    key: string,
+    op: 'set' | 'delete',
+    record: WriteRecord | null,
+    ttl: number,
+    token: string | null,
+  ): Promise<void> {
+    const written: Connector[] = [];
+    try {
+      for (const cache of this.caches) {
+        const journaled = token !== null && cache === this.journalCache;
+        if (op === 'set') {
+          const options = { version: record!.version, ...(ttl > 0 ? { ttl } : {}) };
+          if (journaled)
+            await this.journalCache!.setJournaled(key, record!.value, {
+              ...options,
+              journal: this.journalName,
+              token,
+            });
+          else await cache.set(key, record!.value, options);
+        } else if (journaled) {
+          await this.journalCache!.deleteJournaled(key, { journal: this.journalName, token });
+        } else {
+          await cache.delete(key);
+        }
+        written.push(cache);
+      }
+    } catch (err) {
+      // Tiers written before the failure would now disagree with the rest: drop their copies.
+      for (const cache of written) cache.delete(key).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private invalidateCaches(key: string): void {
+    for (const cache of this.caches) cache.delete(key).catch(() => undefined);
+  }
+
+  private async writeStorageNow(
+    key: string,
+    op: 'set' | 'delete',
+    record: WriteRecord | null,
+    ttl: number,
+  ): Promise<void> {
+    this.counters.storageWrites++;
+    if (op === 'set')
+      await this.storage.set(key, record!.value, { version: record!.version, ...(ttl > 0 ? { ttl } : {}) });
+    else await this.storage.delete(key);
+  }
+
+  private async writeBatchToStorage(batch: readonly QueuedWrite[]): Promise<void> {
+    this.counters.storageWrites += batch.length;
+    const deletes = batch.filter((w) => w.op === 'delete').map((w) => w.key);
+    const setsByTtl = new Map<number, { key: string; value: JsonValue; version: number }[]>();
+    for (const w of batch) {
+      if (w.op !== 'set') continue;
+      const group = setsByTtl.get(w.ttl) ?? [];
+      group.push({ key: w.key, value: this.codec.decode(w.data!), version: w.version });
+      setsByTtl.set(w.ttl, group);
+    }
+    const calls: Promise<void>[] = [];
+    if (deletes.length > 0) calls.push(this.storage.deleteBulk(deletes));
+    for (const [ttl, entries] of setsByTtl) calls.push(this.storage.setBulk(entries, ttl > 0 ? { ttl } : {}));
+    const outcomes = await Promise.allSettled(calls);
+    const failure = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failure) throw failure.reason;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Crash safety
+
+  private clearJournal(batch: readonly QueuedWrite[]): void {
+    if (!this.journalCache) return;
+    const entries = batch.filter((w) => w.token !== null).map((w) => ({ key: w.key, token: w.token! }));
+    if (entries.length === 0) return;
+    this.journalCache.clearJournal(this.journalName, entries).catch((err: unknown) => this.reportError(err));
+  }
+
+  /** Completes the storage writes a previous process acknowledged but did not finish. */
+  private async recoverJournal(cache: JournalingCache): Promise<void> {
+    const entries: JournalEntry[] = await cache.readJournal(this.journalName);
+    for (const entry of entries) {
+      if (this.isExcluded(entry.key)) continue;
+      let data: Uint8Array | null = null;
+      let version = 0;
+      if (entry.op === 'set') {
+        const current = await cache.getEntry(entry.key);
+        if (!current) {
+          // Evicted or expired before it reached storage: nothing left to write. Say so.
+          this.reportError(
+            new ConnectorError(
+              'BACKEND',
+              `Journal names "${entry.key}" but the cache no longer holds it; storage keeps its older value`,
+              {
+                details: { key: entry.key },
+              },
+            ),
+          );
+          await cache.clearJournal(this.journalName, [entry]);
+          continue;
+        }
+        data = this.codec.encode(current.value);
+        version = current.version;
+      }
+      const reservation = await this.queue.reserve(WriteBehindQueue.sizeOf(entry.key, data));
+      this.queue.commit(reservation, {
+        key: entry.key,
+        op: entry.op,
+        data,
+        version,
+        ttl: 0,
+        token: entry.token,
+      });
+      this.counters.journalRecovered++;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  override stats(): ReturnType<BaseConnector['stats']> & { tiered: TieredStoreStats } {
+    const queue = this.queue.stats();
+    return {
+      ...super.stats(),
+      tiered: {
+        tiers: this.tierStats.map((t) => ({ ...t })),
+        queue,
+        storageLagMs: queue.oldestPendingAgeMs,
+        ...this.counters,
+      },
+    };
+  }
+
+  private isExcluded(key: string): boolean {
+    const userKey = key.slice(this.prefix.length);
+    return this.exclusions.some((p) => userKey.startsWith(p));
+  }
+
+  private lastWriteOf(key: string): number {
+    return this.lastWrite.get(key) ?? this.forgottenBefore;
+  }
+
+  private noteWrite(key: string): void {
+    this.lastWrite.set(key, ++this.writeSeq);
+    if (this.lastWrite.size > 100_000) {
+      // Only reads in flight compare these; forgetting is safe because unknown keys then count
+      // as written now, which merely skips the fills of reads that began before.
+      this.lastWrite.clear();
+      this.forgottenBefore = this.writeSeq;
+    }
+  }
+
+  private nextToken(): string {
+    return `${this.tokenPrefix}:${(this.tokenCounter++).toString(36)}`;
+  }
+}
+
+function queuedRecord(write: QueuedWrite): ReadRecord | null {
+  return write.op === 'delete' ? null : { version: write.version, data: write.data! };
+}
+
+function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, field: string): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) {
+    throw new ConnectorError(
+      'CONFIG',
+      `Option ${field} must be one of ${allowed.join(', ')}, got ${String(value)}`,
+      {
+        details: { field },
+      },
+    );
+  }
+  return value;
+}

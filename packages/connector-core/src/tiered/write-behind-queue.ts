@@ -1,0 +1,457 @@
+import { ConnectorError } from '../errors';
+
+/** One storage write waiting behind the caches. */
+export interface QueuedWrite {
+  /** The storage key. */
+  key: string;
+  op: 'set' | 'delete';
+  /** The serialised value (set only), taken when the write was acknowledged. */
+  data: Uint8Array | null;
+  version: number;
+  ttl: number;
+  /** Journal token of the cache write this entry stands for, if the cache keeps a journal. */
+  token: string | null;
+}
+
+interface Entry extends QueuedWrite {
+  bytes: number;
+  /** Sequence number of the OLDEST acknowledged write this entry covers (flush() waits on it). */
+  firstSeq: number;
+  enqueuedAt: number;
+  attempts: number;
+}
+
+export interface WriteBehindOptions {
+  /** Most queued writes (pending + in flight). */
+  maxEntries: number;
+  /** Most queued bytes (serialised values + keys). */
+  maxBytes: number;
+  /** When full: `'wait'` for room (bounded by the caller's timeout) or `'refuse'` with QUEUE_FULL. */
+  whenFull: 'wait' | 'refuse';
+  /** Most writes per storage call (through the storage's bulk methods). */
+  batchSize: number;
+  /** Most storage calls in flight at once. */
+  concurrency: number;
+  retryInitialDelayMs: number;
+  retryMaxDelayMs: number;
+  /** ± fraction of random jitter on each retry delay. */
+  retryJitter: number;
+  /** Attempts before a write is given up (reported as an 'error', never silently). Default unlimited. */
+  maxAttempts: number;
+}
+
+export const WRITE_BEHIND_DEFAULTS: WriteBehindOptions = {
+  maxEntries: 100_000,
+  maxBytes: 64 * 1024 * 1024,
+  whenFull: 'wait',
+  batchSize: 100,
+  concurrency: 4,
+  retryInitialDelayMs: 100,
+  retryMaxDelayMs: 10_000,
+  retryJitter: 0.2,
+  maxAttempts: Number.POSITIVE_INFINITY,
+};
+
+export interface WriteBehindHooks {
+  /** Writes one batch (unique keys) to storage; rejects if any of it may not have been written. */
+  write(batch: readonly QueuedWrite[]): Promise<void>;
+  /** Called after a batch is durably in storage (e.g. to clear journal marks). */
+  written?(batch: readonly QueuedWrite[]): void;
+  /** Called when a batch failed (it will be retried) or writes were given up. */
+  failed(err: ConnectorError, keys: string[], givenUp: boolean): void;
+}
+
+export interface WriteBehindStats {
+  depth: number;
+  bytes: number;
+  inFlight: number;
+  enqueued: number;
+  coalesced: number;
+  written: number;
+  batches: number;
+  meanBatchSize: number;
+  maxBatchSize: number;
+  retries: number;
+  failedBatches: number;
+  givenUp: number;
+  /** Age of the oldest write not yet in storage, ms (0 when empty): the storage lag. */
+  oldestPendingAgeMs: number;
+}
+
+/** Admission ticket: room reserved before the caches are written, committed or cancelled after. */
+export interface Reservation {
+  readonly bytes: number;
+  settled: boolean;
+}
+
+interface SpaceWaiter {
+  bytes: number;
+  resolve(): void;
+  reject(err: ConnectorError): void;
+}
+
+interface FlushWaiter {
+  seq: number;
+  resolve(): void;
+}
+
+/**
+ * The write-behind queue of the tiered store: per-key order (a key is never written twice at
+ * once), coalescing (a newer write replaces a pending one), batching, bounded concurrency,
+ * retry with exponential backoff and jitter, bounded size with a wait-or-refuse policy, and
+ * flush(). Writes are never dropped silently.
+ */
+export class WriteBehindQueue {
+  private readonly options: WriteBehindOptions;
+  private readonly hooks: WriteBehindHooks;
+  /** Pending writes in order of their oldest acknowledged write (Map keeps insertion order). */
+  private readonly pending = new Map<string, Entry>();
+  private readonly inFlight = new Map<string, Entry>();
+  private usedEntries = 0;
+  private usedBytes = 0;
+  private readonly spaceWaiters: SpaceWaiter[] = [];
+  private readonly flushWaiters: FlushWaiter[] = [];
+  private seq = 0;
+  private activeBatches = 0;
+  private consecutiveFailures = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private pumpScheduled = false;
+  private closed = false;
+  private readonly counters = {
+    enqueued: 0,
+    coalesced: 0,
+    written: 0,
+    batches: 0,
+    batchedWrites: 0,
+    maxBatchSize: 0,
+    retries: 0,
+    failedBatches: 0,
+    givenUp: 0,
+  };
+
+  constructor(hooks: WriteBehindHooks, options: Partial<WriteBehindOptions> = {}) {
+    this.hooks = hooks;
+    this.options = { ...WRITE_BEHIND_DEFAULTS, ...options };
+    for (const field of ['maxEntries', 'maxBytes', 'batchSize', 'concurrency'] as const) {
+      const v = this.options[field];
+      if (!Number.isSafeInteger(v) || v < 1) {
+        throw new ConnectorError(
+          'CONFIG',
+          `writeBehind.${field} must be a positive integer, got ${String(v)}`,
+          {
+            details: { field: `writeBehind.${field}` },
+          },
+        );
+      }
+    }
+    if (this.options.whenFull !== 'wait' && this.options.whenFull !== 'refuse') {
+      throw new ConnectorError('CONFIG', `writeBehind.whenFull must be 'wait' or 'refuse'`, {
+        details: { field: 'writeBehind.whenFull' },
+      });
+    }
+  }
+
+  /** Bytes a write occupies in the queue. */
+  static sizeOf(key: string, data: Uint8Array | null): number {
+    return key.length * 2 + (data ? data.byteLength : 0) + 96;
+  }
+
+  /**
+   * Reserves room for one write before the caches are touched, so a full queue delays or refuses
+   * the write instead of leaving a cache ahead of a storage write that can never be queued.
+   * `signal` aborts the wait (the caller's timeout).
+   */
+  reserve(bytes: number, signal?: AbortSignal): Promise<Reservation> {
+    if (this.closed) return Promise.reject(new ConnectorError('CLOSED', 'The write-behind queue is closed'));
+    if (bytes > this.options.maxBytes) {
+      return Promise.reject(
+        new ConnectorError(
+          'QUEUE_FULL',
+          `A write of ${bytes} bytes can never fit the write-behind queue (maxBytes ${this.options.maxBytes})`,
+        ),
+      );
+    }
+    if (this.spaceWaiters.length === 0 && this.fits(bytes)) return Promise.resolve(this.take(bytes));
+    if (this.options.whenFull === 'refuse') {
+      return Promise.reject(
+        new ConnectorError(
+          'QUEUE_FULL',
+          `The write-behind queue is full (${this.usedEntries} writes, ${this.usedBytes} bytes): storage is behind`,
+          { details: { depth: this.usedEntries, bytes: this.usedBytes } },
+        ),
+      );
+    }
+    return new Promise<Reservation>((resolve, reject) => {
+      const waiter: SpaceWaiter = {
+        bytes,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(this.take(bytes));
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+      };
+      const onAbort = (): void => {
+        const i = this.spaceWaiters.indexOf(waiter);
+        if (i !== -1) this.spaceWaiters.splice(i, 1);
+        reject(
+          new ConnectorError(
+            'TIMEOUT',
+            `Timed out waiting for room in the write-behind queue (storage is behind)`,
+            {
+              details: { depth: this.usedEntries, bytes: this.usedBytes },
+            },
+          ),
+        );
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.spaceWaiters.push(waiter);
+    });
+  }
+
+  /** Gives a reservation back (the cache write failed). */
+  cancel(reservation: Reservation): void {
+    if (reservation.settled) return;
+    reservation.settled = true;
+    this.release(1, reservation.bytes);
+  }
+
+  /** Queues the write for which room was reserved; a pending write of the same key is replaced. */
+  commit(reservation: Reservation, write: QueuedWrite): void {
+    if (reservation.settled) throw new Error('reservation already used');
+    reservation.settled = true;
+    const seq = ++this.seq;
+    this.counters.enqueued++;
+    const existing = this.pending.get(write.key);
+    if (existing) {
+      // Coalesce: keep the place (and firstSeq) of the older write, carry the newer content.
+      this.counters.coalesced++;
+      this.release(1, existing.bytes);
+      this.pending.set(write.key, {
+        ...write,
+        bytes: reservation.bytes,
+        firstSeq: existing.firstSeq,
+        enqueuedAt: existing.enqueuedAt,
+        attempts: 0,
+      });
+    } else {
+      this.pending.set(write.key, {
+        ...write,
+        bytes: reservation.bytes,
+        firstSeq: seq,
+        enqueuedAt: Date.now(),
+        attempts: 0,
+      });
+    }
+    this.schedulePump();
+  }
+
+  /** The newest queued write for a key (pending before in flight): read-your-writes. */
+  peek(key: string): QueuedWrite | undefined {
+    return this.pending.get(key) ?? this.inFlight.get(key);
+  }
+
+  /** Resolves when every write committed before this call is in storage. */
+  flush(): Promise<void> {
+    const seq = this.seq;
+    if (!this.hasWritesUpTo(seq)) return Promise.resolve();
+    return new Promise<void>((resolve) => this.flushWaiters.push({ seq, resolve }));
+  }
+
+  /** Stops accepting writes; tries to flush for `timeoutMs`; returns the keys left unwritten. */
+  async close(timeoutMs: number): Promise<string[]> {
+    this.closed = true;
+    for (const waiter of this.spaceWaiters.splice(0)) {
+      waiter.reject(new ConnectorError('CLOSED', 'The tiered store closed while waiting for queue room'));
+    }
+    // Retry at once rather than after a long backoff: this is the last chance.
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.pump();
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.flush(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    return [...new Set([...this.inFlight.keys(), ...this.pending.keys()])];
+  }
+
+  get depth(): number {
+    return this.usedEntries;
+  }
+
+  stats(): WriteBehindStats {
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const e of this.pending.values()) oldest = Math.min(oldest, e.enqueuedAt);
+    for (const e of this.inFlight.values()) oldest = Math.min(oldest, e.enqueuedAt);
+    const c = this.counters;
+    return {
+      depth: this.pending.size + this.inFlight.size,
+      bytes: this.usedBytes,
+      inFlight: this.inFlight.size,
+      enqueued: c.enqueued,
+      coalesced: c.coalesced,
+      written: c.written,
+      batches: c.batches,
+      meanBatchSize: c.batches === 0 ? 0 : c.batchedWrites / c.batches,
+      maxBatchSize: c.maxBatchSize,
+      retries: c.retries,
+      failedBatches: c.failedBatches,
+      givenUp: c.givenUp,
+      oldestPendingAgeMs: oldest === Number.POSITIVE_INFINITY ? 0 : Date.now() - oldest,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private fits(bytes: number): boolean {
+    return this.usedEntries + 1 <= this.options.maxEntries && this.usedBytes + bytes <= this.options.maxBytes;
+  }
+
+  private take(bytes: number): Reservation {
+    this.usedEntries++;
+    this.usedBytes += bytes;
+    return { bytes, settled: false };
+  }
+
+  private release(entries: number, bytes: number): void {
+    this.usedEntries -= entries;
+    this.usedBytes -= bytes;
+    while (this.spaceWaiters.length > 0 && this.fits(this.spaceWaiters[0]!.bytes)) {
+      this.spaceWaiters.shift()!.resolve();
+    }
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    // After the current tick, so writes issued together leave in one batch.
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.retryTimer) return; // backing off after a failure
+    while (this.activeBatches < this.options.concurrency && this.pending.size > 0) {
+      const batch: Entry[] = [];
+      for (const entry of this.pending.values()) {
+        if (this.inFlight.has(entry.key)) continue; // per-key order: one write of a key at a time
+        batch.push(entry);
+        if (batch.length >= this.options.batchSize) break;
+      }
+      if (batch.length === 0) return;
+      for (const entry of batch) {
+        this.pending.delete(entry.key);
+        this.inFlight.set(entry.key, entry);
+        entry.attempts++;
+      }
+      this.activeBatches++;
+      this.counters.batches++;
+      this.counters.batchedWrites += batch.length;
+      this.counters.maxBatchSize = Math.max(this.counters.maxBatchSize, batch.length);
+      let attempt: Promise<void>;
+      try {
+        attempt = this.hooks.write(batch);
+      } catch (err) {
+        attempt = Promise.reject(err);
+      }
+      attempt.then(
+        () => this.succeeded(batch),
+        (err: unknown) => this.failedBatch(batch, err),
+      );
+    }
+  }
+
+  private succeeded(batch: Entry[]): void {
+    this.activeBatches--;
+    this.consecutiveFailures = 0;
+    for (const entry of batch) {
+      this.inFlight.delete(entry.key);
+      this.release(1, entry.bytes);
+    }
+    this.counters.written += batch.length;
+    try {
+      this.hooks.written?.(batch);
+    } finally {
+      this.settleFlushWaiters();
+      this.pump();
+    }
+  }
+
+  private failedBatch(batch: Entry[], err: unknown): void {
+    this.activeBatches--;
+    this.consecutiveFailures++;
+    this.counters.failedBatches++;
+    const error =
+      err instanceof ConnectorError
+        ? err
+        : new ConnectorError(
+            'BACKEND',
+            `Storage write failed: ${err instanceof Error ? err.message : String(err)}`,
+            {
+              cause: err,
+            },
+          );
+    const givenUp: string[] = [];
+    for (const entry of batch) {
+      this.inFlight.delete(entry.key);
+      const newer = this.pending.get(entry.key);
+      if (newer) {
+        // A newer write of this key is queued: it supersedes this one, and inherits its place in flush().
+        newer.firstSeq = Math.min(newer.firstSeq, entry.firstSeq);
+        newer.enqueuedAt = Math.min(newer.enqueuedAt, entry.enqueuedAt);
+        this.release(1, entry.bytes);
+      } else if (entry.attempts >= this.options.maxAttempts) {
+        givenUp.push(entry.key);
+        this.counters.givenUp++;
+        this.release(1, entry.bytes);
+      } else {
+        this.counters.retries++;
+        this.pending.set(entry.key, entry);
+      }
+    }
+    const retrying = batch.map((e) => e.key).filter((k) => !givenUp.includes(k));
+    if (retrying.length > 0) this.hooks.failed(error, retrying, false);
+    if (givenUp.length > 0) this.hooks.failed(error, givenUp, true);
+    this.settleFlushWaiters();
+    if (this.pending.size > 0 && !this.retryTimer) {
+      const base = Math.min(
+        this.options.retryMaxDelayMs,
+        this.options.retryInitialDelayMs * 2 ** (this.consecutiveFailures - 1),
+      );
+      const jitter = 1 + (Math.random() * 2 - 1) * this.options.retryJitter;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.pump();
+      }, base * jitter);
+    }
+  }
+
+  private hasWritesUpTo(seq: number): boolean {
+    for (const entry of this.pending.values()) if (entry.firstSeq <= seq) return true;
+    for (const entry of this.inFlight.values()) if (entry.firstSeq <= seq) return true;
+    return false;
+  }
+
+  private settleFlushWaiters(): void {
+    if (this.flushWaiters.length === 0) return;
+    for (let i = this.flushWaiters.length - 1; i >= 0; i--) {
+      const waiter = this.flushWaiters[i]!;
+      if (!this.hasWritesUpTo(waiter.seq)) {
+        this.flushWaiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+}
