@@ -3,3 +3,4 @@ export * from './services/registry';
 export * from './spec';
 export { SummaryReporter, summaryLine, type SummaryCounts } from './reporter/summary-reporter';
 export { runSpecs, type RunSpecsOptions } from './run-specs';
+export * from './services/index';

@@ -31,7 +31,12 @@ if (!Number.isInteger(port) || port <= 0) {
 }
 
 // Tables become ACTIVE at once: tests should not wait out simulated provisioning delays.
-const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dbPath ? { path: dbPath } : {}) });
+const server = dynalite({
+  createTableMs: 0,
+  deleteTableMs: 0,
+  updateTableMs: 0,
+  ...(dbPath ? { path: dbPath } : {}),
+});
 server.on('error', (err) => {
   console.error(`dynalite-main: ${err.message}`);
   process.exit(1);

@@ -28,7 +28,12 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 
 /** A DynamoDB client for a local endpoint (dummy credentials, no retries). Destroy it after use. */
 export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: DYNAMO_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  return new DynamoDBClient({
+    endpoint,
+    region: DYNAMO_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
 }
 
 /** Readiness: a real ListTables round trip (an open port alone does not mean Jetty is serving). */
@@ -49,18 +54,23 @@ interface CommonOptions {
 
 function readOptions(launcher: string, options: StartOptions, defaultTimeoutMs: number): CommonOptions {
   const { persistent = false, table = DYNAMO_TABLE, startTimeoutMs = defaultTimeoutMs } = options;
-  if (typeof persistent !== 'boolean') throw new TypeError(`${launcher} launcher: option "persistent" must be a boolean`);
+  if (typeof persistent !== 'boolean')
+    throw new TypeError(`${launcher} launcher: option "persistent" must be a boolean`);
   if (typeof table !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(table)) {
     throw new TypeError(`${launcher} launcher: option "table" must be a valid DynamoDB table name`);
   }
-  if (typeof startTimeoutMs !== 'number') throw new TypeError(`${launcher} launcher: option "startTimeoutMs" must be a number`);
+  if (typeof startTimeoutMs !== 'number')
+    throw new TypeError(`${launcher} launcher: option "startTimeoutMs" must be a number`);
   return { persistent, table, startTimeoutMs };
 }
 
 async function startDynamo(
   launcher: string,
   opts: CommonOptions,
-  command: (port: number, dir: string) => { command: string; args: string[]; readyPattern?: RegExp; stdinPipe?: boolean },
+  command: (
+    port: number,
+    dir: string,
+  ) => { command: string; args: string[]; readyPattern?: RegExp; stdinPipe?: boolean },
 ): Promise<ServiceHandle> {
   const res = new ServiceResources(launcher);
   return res.orRelease(async () => {
@@ -68,7 +78,14 @@ async function startDynamo(
     const port = await freePort();
     const spec = command(port, dir);
     const node = res.add(
-      new ProcessNode({ label: launcher, port, cwd: dir, startTimeoutMs: opts.startTimeoutMs, readyCheck: listTables, ...spec }),
+      new ProcessNode({
+        label: launcher,
+        port,
+        cwd: dir,
+        startTimeoutMs: opts.startTimeoutMs,
+        readyCheck: listTables,
+        ...spec,
+      }),
     );
     await node.start();
     const endpoint = `http://${LOOPBACK}:${port}`;

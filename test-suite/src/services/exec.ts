@@ -47,7 +47,10 @@ export function run(command: string, args: readonly string[], options: RunOption
 }
 
 /** `available()` helper: true if `command ...args` runs successfully, otherwise the reason. */
-export async function probe(command: string, args: readonly string[] = ['--version']): Promise<true | string> {
+export async function probe(
+  command: string,
+  args: readonly string[] = ['--version'],
+): Promise<true | string> {
   try {
     await run(command, args, { timeoutMs: 10_000 });
     return true;

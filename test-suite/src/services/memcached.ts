@@ -20,7 +20,13 @@ export interface MemcachedStartOptions extends StartOptions {
 const DEFAULT_MAX_ITEM_BYTES = 1024 * 1024;
 const MEMORY_MB = 64;
 
-function intOption(launcher: string, options: StartOptions, name: string, fallback: number, min: number): number {
+function intOption(
+  launcher: string,
+  options: StartOptions,
+  name: string,
+  fallback: number,
+  min: number,
+): number {
   const value = options[name] ?? fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
     throw new TypeError(`${launcher} launcher: option "${name}" must be an integer >= ${min}`);
@@ -41,11 +47,24 @@ function slabChunkMax(maxItemBytes: number): number {
 /** memcached's command line for one server; exported so other launchers/specs can reuse it. */
 export function memcachedArgs(port: number, maxItemBytes: number): string[] {
   if (maxItemBytes % 1024 !== 0 || maxItemBytes > 512 * 1024 * 1024) {
-    throw new TypeError('memcached launcher: option "maxItemBytes" must be a multiple of 1024, at most 512 MiB');
+    throw new TypeError(
+      'memcached launcher: option "maxItemBytes" must be a multiple of 1024, at most 512 MiB',
+    );
   }
   // memcached refuses items larger than half its memory, so grow -m with -I.
   const memoryMb = Math.max(MEMORY_MB, Math.ceil((2 * maxItemBytes) / (1024 * 1024)));
-  const args = ['-l', LOOPBACK, '-p', String(port), '-U', '0', '-m', String(memoryMb), '-I', String(maxItemBytes)];
+  const args = [
+    '-l',
+    LOOPBACK,
+    '-p',
+    String(port),
+    '-U',
+    '0',
+    '-m',
+    String(memoryMb),
+    '-I',
+    String(maxItemBytes),
+  ];
   args.push('-o', `slab_chunk_max=${slabChunkMax(maxItemBytes)}`);
   // As root memcached refuses to start unless told which user to run as; stay root (tests only).
   if (process.getuid?.() === 0) args.push('-u', 'root');
@@ -92,7 +111,8 @@ export const memcachedLauncher: ServiceLauncher = {
 export const memcachedPoolLauncher: ServiceLauncher = {
   envVar: 'MEMCACHED_POOL_URL',
   available,
-  start: (options) => startServers('memcached-pool', options, intOption('memcached-pool', options, 'size', 3, 1)),
+  start: (options) =>
+    startServers('memcached-pool', options, intOption('memcached-pool', options, 'size', 3, 1)),
 };
 
 registerService('memcached', memcachedLauncher);

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { onProcessExit } from './exit-hooks';
 import { LOOPBACK, ownsListeningPort, waitForPort } from './ports';
+import { waitUntilStoppedSync } from './proc-state';
 import type { ServiceNode } from './types';
 import { waitUntil, withTimeout } from './wait';
 
@@ -167,11 +168,17 @@ export class ProcessNode implements ServiceNode {
     }
   }
 
-  /** Freezes the process with its sockets open, as a hung server would be. */
+  /**
+   * Freezes the process with its sockets open, as a hung server would be. Returns once every
+   * thread has actually stopped (see proc-state.ts), so the next request cannot be answered.
+   */
   pause(): void {
-    if (!this.running) throw new Error(`${this.describe()} is not running; cannot pause it`);
+    const pid = this.pid;
+    if (!this.running || pid === undefined)
+      throw new Error(`${this.describe()} is not running; cannot pause it`);
     this.child?.kill('SIGSTOP');
     this.isPaused = true;
+    if (!waitUntilStoppedSync(pid)) throw new Error(`${this.describe()} did not stop within 5 s of SIGSTOP`);
   }
 
   resume(): void {
@@ -241,7 +248,9 @@ export class ProcessNode implements ServiceNode {
         if (child.pid === undefined) {
           const code = (err as NodeJS.ErrnoException).code;
           this.spawnError =
-            code === 'ENOENT' ? new Error(`${this.options.command} is not installed (not found on PATH)`) : err;
+            code === 'ENOENT'
+              ? new Error(`${this.options.command} is not installed (not found on PATH)`)
+              : err;
           resolve();
         }
       });

@@ -73,7 +73,10 @@ async function assertClusterOk(nodes: readonly ProcessNode[], total: number): Pr
 }
 
 /** Masters and replicas as `CLUSTER NODES` reports them (roles can change after a failover). */
-export async function clusterRoles(port: number, host = LOOPBACK): Promise<{ masters: HostPort[]; replicas: HostPort[] }> {
+export async function clusterRoles(
+  port: number,
+  host = LOOPBACK,
+): Promise<{ masters: HostPort[]; replicas: HostPort[] }> {
   const { stdout } = await run('redis-cli', ['-h', host, '-p', String(port), 'cluster', 'nodes'], {
     timeoutMs: 3000,
   });
@@ -110,10 +113,14 @@ async function start(options: StartOptions): Promise<ServiceHandle> {
       fs.mkdirSync(dir);
       const args = [
         ...redisBaseArgs(port, dir),
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', path.join(dir, 'nodes.conf'),
-        '--cluster-port', String(ports[total + i]),
-        '--cluster-node-timeout', String(nodeTimeoutMs),
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        path.join(dir, 'nodes.conf'),
+        '--cluster-port',
+        String(ports[total + i]),
+        '--cluster-node-timeout',
+        String(nodeTimeoutMs),
       ];
       return res.add(
         new ProcessNode({
@@ -131,9 +138,13 @@ async function start(options: StartOptions): Promise<ServiceHandle> {
     await Promise.all(nodes.map((n) => n.start()));
 
     const addresses = nodes.map((n) => `${n.host}:${n.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'], {
-      timeoutMs: startTimeoutMs,
-    });
+    await run(
+      'redis-cli',
+      ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'],
+      {
+        timeoutMs: startTimeoutMs,
+      },
+    );
     await waitUntil(() => assertClusterOk(nodes, total).then(() => true), {
       timeoutMs: startTimeoutMs,
       intervalMs: 200,
@@ -151,7 +162,13 @@ async function start(options: StartOptions): Promise<ServiceHandle> {
     const seeds: HostPort[] = nodes.map((n) => ({ host: n.host, port: n.port }));
     const roles = await clusterRoles(nodes[0].port);
     const url = `redis+cluster://${addresses.join(',')}`;
-    return res.handle(url, { seeds, masters: roles.masters, replicas: roles.replicas, nodeTimeoutMs, dir: root });
+    return res.handle(url, {
+      seeds,
+      masters: roles.masters,
+      replicas: roles.replicas,
+      nodeTimeoutMs,
+      dir: root,
+    });
   });
 }
 

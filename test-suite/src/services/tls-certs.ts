@@ -31,17 +31,20 @@ export async function generateTestCertificates(dir: string): Promise<TestCertifi
   const extPath = path.join(dir, 'server.ext');
   const opts = { cwd: dir, timeoutMs: 30_000 };
 
-  await run(
-    'openssl',
-    [
-      'req', '-x509', ...EC_KEY, '-keyout', caKey, '-out', caPath, '-days', '7',
-      '-subj', '/CN=connector-kit test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    ],
-    opts,
-  );
-  await run('openssl', ['req', '-new', ...EC_KEY, '-keyout', keyPath, '-out', csrPath, '-subj', '/CN=127.0.0.1'], opts);
+  // prettier-ignore
+  const caArgs = [
+    'req', '-x509', ...EC_KEY,
+    '-keyout', caKey, '-out', caPath, '-days', '7',
+    '-subj', '/CN=connector-kit test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+  ];
+  await run('openssl', caArgs, opts);
+
+  const csrArgs = ['req', '-new', ...EC_KEY, '-keyout', keyPath, '-out', csrPath, '-subj', '/CN=127.0.0.1'];
+  await run('openssl', csrArgs, opts);
+
+  // Clients check the SAN, not the CN: cover both ways of dialling loopback.
   fs.writeFileSync(
     extPath,
     [
@@ -52,14 +55,13 @@ export async function generateTestCertificates(dir: string): Promise<TestCertifi
       '',
     ].join('\n'),
   );
-  await run(
-    'openssl',
-    [
-      'x509', '-req', '-in', csrPath, '-CA', caPath, '-CAkey', caKey,
-      '-set_serial', `0x${randomBytes(8).toString('hex')}`,
-      '-out', certPath, '-days', '7', '-extfile', extPath,
-    ],
-    opts,
-  );
+  // prettier-ignore
+  const signArgs = [
+    'x509', '-req', '-in', csrPath,
+    '-CA', caPath, '-CAkey', caKey,
+    '-set_serial', `0x${randomBytes(8).toString('hex')}`,
+    '-out', certPath, '-days', '7', '-extfile', extPath,
+  ];
+  await run('openssl', signArgs, opts);
   return { caPath, certPath, keyPath };
 }

@@ -21,10 +21,7 @@ export function loadIoredis(): IORedisModule {
 }
 
 /** A one-shot ioredis client that never retries, so a dead server fails fast instead of queueing. */
-export function redisClient(
-  port: number,
-  extra: IORedis.RedisOptions = {},
-): RedisClient {
+export function redisClient(port: number, extra: IORedis.RedisOptions = {}): RedisClient {
   const { Redis } = loadIoredis();
   const client = new Redis({
     host: '127.0.0.1',
@@ -70,7 +67,9 @@ export function mcSet(client: MemcachedClient, key: string, value: string): Prom
 }
 
 export function mcGet(client: MemcachedClient, key: string): Promise<unknown> {
-  return new Promise((resolve, reject) => client.get(key, (err, data) => (err ? reject(err) : resolve(data))));
+  return new Promise((resolve, reject) =>
+    client.get(key, (err, data) => (err ? reject(err) : resolve(data))),
+  );
 }
 
 /** Whether a directory exists (stop() must remove the service's temp dirs). */

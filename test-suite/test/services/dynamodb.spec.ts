@@ -81,62 +81,76 @@ for (const name of ['dynamodb-local', 'dynalite']) {
       expect(handle.nodes[0].running).toBe(false);
     }, T);
 
-    it('advertises a dynamodb:// URL and serves writes and reads', async () => {
-      const port = handle.nodes[0].port;
-      expect(handle.external).toBe(false);
-      expect(handle.url).toBe(`dynamodb://us-east-1/${table}?endpoint=http://127.0.0.1:${port}`);
-      expect(handle.info.endpoint).toBe(`http://127.0.0.1:${port}`);
-      await withClient(handle, async (c) => {
-        await c.send(
-          new PutItemCommand({ TableName: table, Item: { id: { S: 'b' }, value: { S: 'two' } } }),
-          deadline(),
-        );
-        expect(await readItem(c, table, 'b')).toBe('two');
-        expect(await readItem(c, table, 'a')).toBe('one');
-      });
-    }, T);
+    it(
+      'advertises a dynamodb:// URL and serves writes and reads',
+      async () => {
+        const port = handle.nodes[0].port;
+        expect(handle.external).toBe(false);
+        expect(handle.url).toBe(`dynamodb://us-east-1/${table}?endpoint=http://127.0.0.1:${port}`);
+        expect(handle.info.endpoint).toBe(`http://127.0.0.1:${port}`);
+        await withClient(handle, async (c) => {
+          await c.send(
+            new PutItemCommand({ TableName: table, Item: { id: { S: 'b' }, value: { S: 'two' } } }),
+            deadline(),
+          );
+          expect(await readItem(c, table, 'b')).toBe('two');
+          expect(await readItem(c, table, 'a')).toBe('one');
+        });
+      },
+      T,
+    );
 
-    it('fails while killed and keeps its data across a restart', async () => {
-      const node = handle.nodes[0];
-      await node.kill('SIGKILL');
-      expect(await canConnect(node.port)).toBe(false);
-      await withClient(handle, (c) => failureOf(c.send(new ListTablesCommand({}), deadline())));
-      await node.restart();
-      await withClient(handle, async (c) => expect(await readItem(c, table, 'a')).toBe('one'));
-    }, T);
+    it(
+      'fails while killed and keeps its data across a restart',
+      async () => {
+        const node = handle.nodes[0];
+        await node.kill('SIGKILL');
+        expect(await canConnect(node.port)).toBe(false);
+        await withClient(handle, (c) => failureOf(c.send(new ListTablesCommand({}), deadline())));
+        await node.restart();
+        await withClient(handle, async (c) => expect(await readItem(c, table, 'a')).toBe('one'));
+      },
+      T,
+    );
 
-    it('times out while paused and answers again on resume', async () => {
-      const node = handle.nodes[0];
-      const client = localDynamoClient(String(handle.info.endpoint));
-      try {
-        node.pause();
-        const err = await failureOf(
-          client.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(500) }),
-        );
-        expect(err.name).toMatch(/Abort|Timeout/);
-        node.resume();
-        expect(await readItem(client, table, 'a')).toBe('one');
-      } finally {
-        node.resume();
-        client.destroy();
-      }
-    }, T);
+    it(
+      'times out while paused and answers again on resume',
+      async () => {
+        const node = handle.nodes[0];
+        const client = localDynamoClient(String(handle.info.endpoint));
+        try {
+          node.pause();
+          const err = await failureOf(
+            client.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(500) }),
+          );
+          expect(err.name).toMatch(/Abort|Timeout/);
+          node.resume();
+          expect(await readItem(client, table, 'a')).toBe('one');
+        } finally {
+          node.resume();
+          client.destroy();
+        }
+      },
+      T,
+    );
   });
 }
 
 describe('dynamodb-local launcher (in memory)', () => {
-  it('starts without a data directory and forgets everything on restart', async () => {
-    const handle = await startService('dynamodb-local', { local: true });
-    try {
-      expect(handle.info.persistent).toBe(false);
-      await withClient(handle, (c) => createTable(c, 'ephemeral'));
-      await handle.nodes[0].restart();
-      const tables = await withClient(handle, (c) =>
-        c.send(new ListTablesCommand({}), deadline()),
-      );
-      expect(tables.TableNames ?? []).toEqual([]);
-    } finally {
-      await handle.stop();
-    }
-  }, T);
+  it(
+    'starts without a data directory and forgets everything on restart',
+    async () => {
+      const handle = await startService('dynamodb-local', { local: true });
+      try {
+        expect(handle.info.persistent).toBe(false);
+        await withClient(handle, (c) => createTable(c, 'ephemeral'));
+        await handle.nodes[0].restart();
+        const tables = await withClient(handle, (c) => c.send(new ListTablesCommand({}), deadline()));
+        expect(tables.TableNames ?? []).toEqual([]);
+      } finally {
+        await handle.stop();
+      }
+    },
+    T,
+  );
 });

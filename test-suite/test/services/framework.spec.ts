@@ -55,61 +55,77 @@ describe('service framework', () => {
     expect(err.message).toContain('last error: still booting');
   });
 
-  it('fails a start with the server’s own output when it exits early', async () => {
-    const [port] = await freePorts(1);
-    const node = new ProcessNode({
-      label: 'crasher',
-      command: process.execPath,
-      args: ['-e', 'console.error("fatal: config is broken"); process.exit(3)'],
-      port,
-    });
-    const err = await failureOf(node.start());
-    expect(err.message).toContain('exited with code 3');
-    expect(err.message).toContain('fatal: config is broken');
-    expect(node.running).toBe(false);
-  }, T);
-
-  it('fails a start when the binary is missing', async () => {
-    const [port] = await freePorts(1);
-    const node = new ProcessNode({ label: 'ghost', command: 'no-such-server-binary', args: [], port });
-    const err = await failureOf(node.start());
-    expect(err.message).toContain('no-such-server-binary is not installed');
-  }, T);
-
-  it('does not mistake another process’s listener for its own server', async () => {
-    const squatter = net.createServer();
-    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
-    const port = (squatter.address() as net.AddressInfo).port;
-    try {
-      const err = await failureOf(nodeServer(port).start());
-      expect(err.message).toMatch(/another process is listening|exited with code/);
-    } finally {
-      squatter.close();
-    }
-  }, T);
-
-  it('kills, restarts on the same port, pauses and resumes a process', async () => {
-    const [port] = await freePorts(1);
-    const node = nodeServer(port);
-    try {
-      await node.start();
-      expect(node.running).toBe(true);
-      expect(ownsListeningPort(node.pid ?? -1, port)).not.toBe(false);
-      node.pause();
-      expect(node.paused).toBe(true);
-      node.resume();
-      await node.kill('SIGKILL');
+  it(
+    'fails a start with the server’s own output when it exits early',
+    async () => {
+      const [port] = await freePorts(1);
+      const node = new ProcessNode({
+        label: 'crasher',
+        command: process.execPath,
+        args: ['-e', 'console.error("fatal: config is broken"); process.exit(3)'],
+        port,
+      });
+      const err = await failureOf(node.start());
+      expect(err.message).toContain('exited with code 3');
+      expect(err.message).toContain('fatal: config is broken');
       expect(node.running).toBe(false);
-      expect(await canConnect(port)).toBe(false);
-      await node.restart();
-      expect(await canConnect(port)).toBe(true);
-      await node.kill('SIGTERM');
-      expect(node.running).toBe(false);
-    } finally {
-      await node.stop();
-    }
-    await expectAsync(node.restart()).toBeRejectedWithError(/was stopped/);
-  }, T);
+    },
+    T,
+  );
+
+  it(
+    'fails a start when the binary is missing',
+    async () => {
+      const [port] = await freePorts(1);
+      const node = new ProcessNode({ label: 'ghost', command: 'no-such-server-binary', args: [], port });
+      const err = await failureOf(node.start());
+      expect(err.message).toContain('no-such-server-binary is not installed');
+    },
+    T,
+  );
+
+  it(
+    'does not mistake another process’s listener for its own server',
+    async () => {
+      const squatter = net.createServer();
+      await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+      const port = (squatter.address() as net.AddressInfo).port;
+      try {
+        const err = await failureOf(nodeServer(port).start());
+        expect(err.message).toMatch(/another process is listening|exited with code/);
+      } finally {
+        squatter.close();
+      }
+    },
+    T,
+  );
+
+  it(
+    'kills, restarts on the same port, pauses and resumes a process',
+    async () => {
+      const [port] = await freePorts(1);
+      const node = nodeServer(port);
+      try {
+        await node.start();
+        expect(node.running).toBe(true);
+        expect(ownsListeningPort(node.pid ?? -1, port)).not.toBe(false);
+        node.pause();
+        expect(node.paused).toBe(true);
+        node.resume();
+        await node.kill('SIGKILL');
+        expect(node.running).toBe(false);
+        expect(await canConnect(port)).toBe(false);
+        await node.restart();
+        expect(await canConnect(port)).toBe(true);
+        await node.kill('SIGTERM');
+        expect(node.running).toBe(false);
+      } finally {
+        await node.stop();
+      }
+      await expectAsync(node.restart()).toBeRejectedWithError(/was stopped/);
+    },
+    T,
+  );
 
   describe('external URLs from the environment', () => {
     const saved = new Map<string, string | undefined>();

@@ -30,12 +30,19 @@ async function keysPerMaster(port: number, masters: readonly HostPort[]): Promis
 
 function clusterClient(seeds: readonly HostPort[]): ClusterClient {
   const { Cluster } = loadIoredis();
-  const client = new Cluster([...seeds], { clusterRetryStrategy: () => null, redisOptions: { connectTimeout: 2000 } });
+  const client = new Cluster([...seeds], {
+    clusterRetryStrategy: () => null,
+    redisOptions: { connectTimeout: 2000 },
+  });
   client.on('error', () => undefined);
   return client;
 }
 
-async function writeAndReadAll(seeds: readonly HostPort[], keys: Map<number, string>, value: string): Promise<void> {
+async function writeAndReadAll(
+  seeds: readonly HostPort[],
+  keys: Map<number, string>,
+  value: string,
+): Promise<void> {
   const client = clusterClient(seeds);
   try {
     for (const key of keys.values()) await client.set(key, value);
@@ -63,36 +70,49 @@ describe('redis-cluster launcher', () => {
     expect(exists(dir)).toBe(true);
     await handle.stop();
     expect(exists(dir)).withContext('cluster dir removed on stop').toBe(false);
-    for (const node of handle.nodes) expect(node.running).withContext(`node ${node.port} stopped`).toBe(false);
+    for (const node of handle.nodes)
+      expect(node.running).withContext(`node ${node.port} stopped`).toBe(false);
   }, T);
 
-  it('forms a 3-master cluster and advertises every node in the URL', async () => {
-    expect(handle.external).toBe(false);
-    expect(handle.nodes.length).toBe(3);
-    expect(masters.length).toBe(3);
-    expect(handle.url).toBe(`redis+cluster://${seeds.map((s) => `${s.host}:${s.port}`).join(',')}`);
-    for (const node of handle.nodes) expect((await clusterInfo(node.port)).cluster_state).toBe('ok');
-  }, T);
+  it(
+    'forms a 3-master cluster and advertises every node in the URL',
+    async () => {
+      expect(handle.external).toBe(false);
+      expect(handle.nodes.length).toBe(3);
+      expect(masters.length).toBe(3);
+      expect(handle.url).toBe(`redis+cluster://${seeds.map((s) => `${s.host}:${s.port}`).join(',')}`);
+      for (const node of handle.nodes) expect((await clusterInfo(node.port)).cluster_state).toBe('ok');
+    },
+    T,
+  );
 
-  it('stores keys on every master through a cluster client', async () => {
-    expect([...keys.keys()].sort()).toEqual(masters.map((m) => m.port).sort());
-    await writeAndReadAll(seeds, keys, 'v1');
-  }, T);
+  it(
+    'stores keys on every master through a cluster client',
+    async () => {
+      expect([...keys.keys()].sort()).toEqual(masters.map((m) => m.port).sort());
+      await writeAndReadAll(seeds, keys, 'v1');
+    },
+    T,
+  );
 
-  it('loses a killed master and takes it back into the cluster on restart', async () => {
-    const victim = handle.nodes.find((n) => n.port === masters[0].port);
-    if (!victim) throw new Error('master node not found');
-    await victim.kill('SIGKILL');
-    expect(victim.running).toBe(false);
-    expect(await canConnect(victim.port)).toBe(false);
-    const direct = redisClient(victim.port);
-    await failureOf(direct.connect());
-    direct.disconnect();
+  it(
+    'loses a killed master and takes it back into the cluster on restart',
+    async () => {
+      const victim = handle.nodes.find((n) => n.port === masters[0].port);
+      if (!victim) throw new Error('master node not found');
+      await victim.kill('SIGKILL');
+      expect(victim.running).toBe(false);
+      expect(await canConnect(victim.port)).toBe(false);
+      const direct = redisClient(victim.port);
+      await failureOf(direct.connect());
+      direct.disconnect();
 
-    await victim.restart();
-    expect(victim.running).toBe(true);
-    expect((await clusterInfo(victim.port)).cluster_state).toBe('ok');
-    // The restarted master has no data (no persistence) but serves its slots again.
-    await writeAndReadAll(seeds, keys, 'v2');
-  }, T);
+      await victim.restart();
+      expect(victim.running).toBe(true);
+      expect((await clusterInfo(victim.port)).cluster_state).toBe('ok');
+      // The restarted master has no data (no persistence) but serves its slots again.
+      await writeAndReadAll(seeds, keys, 'v2');
+    },
+    T,
+  );
 });
