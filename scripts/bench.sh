@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-services.sh
 bash scripts/ensure-deps.sh
 npx tsc -b
-node bench/dist/run.js "$@"
+node --expose-gc bench/dist/run.js "$@"

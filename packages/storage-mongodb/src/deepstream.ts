@@ -6,4 +6,6 @@ import type { MongoStorageOptions } from './options';
  * deepstream storage plugin: `storage: { path: '@connector-kit/storage-mongodb', options: { url } }`.
  * deepstream hands over its `options` block unchanged.
  */
-export const DeepstreamPlugin = deepstreamPluginFor((options) => new MongoStorage(options as MongoStorageOptions));
+export const DeepstreamPlugin = deepstreamPluginFor(
+  (options) => new MongoStorage(options as MongoStorageOptions),
+);

@@ -47,9 +47,13 @@ export class KeyMapper {
   ) {
     const problem = collectionNameProblem(database, defaultCollection);
     if (problem !== null) {
-      throw new ConnectorError('CONFIG', `Option defaultCollection ${JSON.stringify(defaultCollection)} ${problem}`, {
-        details: { field: 'defaultCollection' },
-      });
+      throw new ConnectorError(
+        'CONFIG',
+        `Option defaultCollection ${JSON.stringify(defaultCollection)} ${problem}`,
+        {
+          details: { field: 'defaultCollection' },
+        },
+      );
     }
   }
 
@@ -59,7 +63,10 @@ export class KeyMapper {
       const at = key.indexOf(this.splitChar);
       if (at !== -1) {
         const collection = key.slice(0, at);
-        if (collection !== this.defaultCollection && collectionNameProblem(this.database, collection) === null) {
+        if (
+          collection !== this.defaultCollection &&
+          collectionNameProblem(this.database, collection) === null
+        ) {
           return this.withId(collection, this.prefix + key.slice(at + this.splitChar.length));
         }
       }

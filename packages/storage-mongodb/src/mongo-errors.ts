@@ -54,16 +54,22 @@ export function toConnectorErrorFromMongo(err: unknown, context: string): Connec
     err instanceof MongoParseError ||
     err instanceof MongoMissingCredentialsError
   ) {
-    return new ConnectorError('CONFIG', `${context}: MongoDB refused the configuration: ${message}`, { cause: err });
+    return new ConnectorError('CONFIG', `${context}: MongoDB refused the configuration: ${message}`, {
+      cause: err,
+    });
   }
   if (
     code === MONGO_CODES.BSONObjectTooLarge ||
     code === MONGO_CODES.UpdateTooLarge ||
     /larger than the maximum|is larger than|too large/i.test(message)
   ) {
-    return new ConnectorError('VALUE_TOO_LARGE', `${context}: the document exceeds MongoDB's size limit: ${message}`, {
-      cause: err,
-    });
+    return new ConnectorError(
+      'VALUE_TOO_LARGE',
+      `${context}: the document exceeds MongoDB's size limit: ${message}`,
+      {
+        cause: err,
+      },
+    );
   }
   if (err instanceof MongoNetworkError || err instanceof MongoServerSelectionError) {
     return new ConnectorError('BACKEND', `${context}: MongoDB unreachable: ${message}`, { cause: err });

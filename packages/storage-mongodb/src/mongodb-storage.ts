@@ -4,26 +4,18 @@ import {
   type ReadRecord,
   type WriteRecord,
 } from '@connector-kit/connector-core';
-import {
-  MongoClient,
-  type AnyBulkWriteOperation,
-  type Collection,
-  type Db,
-  type Filter,
-  type MongoClientOptions,
-} from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter, MongoClient } from 'mongodb';
 import { watchAvailability } from './availability';
+import { createMongoClient } from './client';
 import { KeyMapper, tokenOfStoredId, type Location } from './key-mapping';
 import { isDuplicateKey, MONGO_CODES, toConnectorErrorFromMongo } from './mongo-errors';
-import { MONGODB_STORAGE_DEFAULTS, resolveOptions, type MongoStorageOptions, type ResolvedMongoOptions } from './options';
 import {
-  belongsTo,
-  isExpired,
-  toDocument,
-  valueOf,
-  versionOf,
-  type StoredDocument,
-} from './stored-document';
+  MONGODB_STORAGE_DEFAULTS,
+  resolveOptions,
+  type MongoStorageOptions,
+  type ResolvedMongoOptions,
+} from './options';
+import { belongsTo, isExpired, toDocument, valueOf, versionOf, type StoredDocument } from './stored-document';
 
 export const MONGODB_STORAGE_VERSION = '0.1.0';
 
@@ -48,7 +40,10 @@ export class MongoStorage extends BaseConnector {
   private stopWatching: (() => void) | null = null;
 
   constructor(options: MongoStorageOptions = {}) {
+    // Everything that can fail is checked before super(): the base class schedules _open().
     const settings = resolveOptions(options);
+    const client =
+      options.client ?? createMongoClient(settings, options, MONGODB_STORAGE_VERSION, options.clientOptions);
     super(options, {
       name: 'mongodb',
       version: MONGODB_STORAGE_VERSION,
@@ -71,44 +66,25 @@ export class MongoStorage extends BaseConnector {
       settings.maxIdBytes,
     );
     this.ownsClient = options.client === undefined;
-    this.client = options.client ?? this.createClient(options.clientOptions);
+    this.client = client;
     this.db = this.client.db(settings.database);
-  }
-
-  /** Timeouts follow the operation timeout, so a dead server fails operations within it. */
-  private createClient(extra: MongoClientOptions | undefined): MongoClient {
-    const defaults: MongoClientOptions = {
-      serverSelectionTimeoutMS: this.operationTimeoutMs,
-      connectTimeoutMS: Math.min(this.connectTimeoutMs, this.operationTimeoutMs),
-      socketTimeoutMS: this.operationTimeoutMs,
-      heartbeatFrequencyMS: this.settings.heartbeatFrequencyMS,
-      appName: `connector-kit-mongodb/${MONGODB_STORAGE_VERSION}`,
-    };
-    // Options written in the URL's query win over these defaults (the driver reads them there).
-    const inUrl = this.settings.urlOptionNames;
-    const applied = Object.fromEntries(
-      Object.entries(defaults).filter(([name]) => !inUrl.has(name.toLowerCase())),
-    ) as MongoClientOptions;
-    try {
-      return new MongoClient(this.settings.driverUrl!, { ...applied, ...extra });
-    } catch (err) {
-      const error = toConnectorErrorFromMongo(err, `Invalid MongoDB URL ${this.settings.redactedUrl}`);
-      throw new ConnectorError('CONFIG', error.message, { cause: err, details: { field: 'url' } });
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
   // Lifecycle.
 
   protected async _open(): Promise<void> {
-    this.stopWatching ??= watchAvailability(new (require("events").EventEmitter)() as MongoClient, {
+    this.stopWatching ??= watchAvailability(this.client, {
       available: () => {
         if (this.opened && !this.isClosing) this.markReady();
       },
       unavailable: (reason) => {
         if (this.opened && !this.isClosing) {
           this.markUnavailable(
-            new ConnectorError('BACKEND', `MongoDB at ${this.settings.redactedUrl} is unavailable: ${reason}`),
+            new ConnectorError(
+              'BACKEND',
+              `MongoDB at ${this.settings.redactedUrl} is unavailable: ${reason}`,
+            ),
           );
         }
       },
@@ -159,7 +135,10 @@ export class MongoStorage extends BaseConnector {
   }
 
   private indexError(name: string, err: unknown): ConnectorError {
-    const error = toConnectorErrorFromMongo(err, `Cannot create the TTL index { e: 1 } on ${this.settings.database}.${name}`);
+    const error = toConnectorErrorFromMongo(
+      err,
+      `Cannot create the TTL index { e: 1 } on ${this.settings.database}.${name}`,
+    );
     const code = (err as { code?: unknown }).code;
     if (code === MONGO_CODES.IndexOptionsConflict || code === MONGO_CODES.IndexKeySpecsConflict) {
       return new ConnectorError(
@@ -270,13 +249,18 @@ export class MongoStorage extends BaseConnector {
   protected override async _headMany(keys: string[]): Promise<(number | null)[]> {
     const now = Date.now();
     try {
-      return await this.findMany(keys, HEAD_PROJECTION, (doc, location) => this.readVersion(doc, location, now));
+      return await this.findMany(keys, HEAD_PROJECTION, (doc, location) =>
+        this.readVersion(doc, location, now),
+      );
     } catch (err) {
       throw toConnectorErrorFromMongo(err, 'mongodb headBulk');
     }
   }
 
-  protected override async _setMany(items: { key: string; record: WriteRecord }[], ttl: number): Promise<void> {
+  protected override async _setMany(
+    items: { key: string; record: WriteRecord }[],
+    ttl: number,
+  ): Promise<void> {
     const byCollection = new Map<string, AnyBulkWriteOperation<StoredDocument>[]>();
     try {
       for (const { key, record } of items) {

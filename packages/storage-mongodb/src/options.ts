@@ -6,6 +6,7 @@ import {
   type ParsedUrl,
 } from '@connector-kit/connector-core';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
+import { collectionNameProblem } from './key-mapping';
 
 export interface MongoStorageOptions extends ConnectorOptions {
   /**
@@ -104,18 +105,26 @@ export function resolveOptions(options: MongoStorageOptions): ResolvedMongoOptio
   if (options.url !== undefined) {
     parsed = parseConnectorUrl(options.url);
     if (parsed.scheme !== 'mongodb' && parsed.scheme !== 'mongodb+srv') {
-      throw configError('url', `MongoStorage expects a mongodb:// or mongodb+srv:// URL, got ${parsed.redacted}`);
+      throw configError(
+        'url',
+        `MongoStorage expects a mongodb:// or mongodb+srv:// URL, got ${parsed.redacted}`,
+      );
     }
   } else if (options.client === undefined) {
-    throw configError('url', 'MongoStorage needs a url (mongodb://host/db) or an existing MongoClient (client)');
+    throw configError(
+      'url',
+      'MongoStorage needs a url (mongodb://host/db) or an existing MongoClient (client)',
+    );
   }
   const fromQuery = (name: string): string | undefined => parsed?.query[name];
   const defaults = MONGODB_STORAGE_DEFAULTS;
   const database = options.database ?? (parsed?.path || undefined) ?? defaults.database;
-  const defaultCollection = options.defaultCollection ?? fromQuery('defaultCollection') ?? defaults.defaultCollection;
+  const defaultCollection =
+    options.defaultCollection ?? fromQuery('defaultCollection') ?? defaults.defaultCollection;
   const splitChar = options.splitChar ?? fromQuery('splitChar') ?? defaults.splitChar;
   const maxIdBytes = positiveInteger(
-    options.maxIdBytes ?? (parsed ? queryNumber(parsed, 'maxIdBytes', defaults.maxIdBytes) : defaults.maxIdBytes),
+    options.maxIdBytes ??
+      (parsed ? queryNumber(parsed, 'maxIdBytes', defaults.maxIdBytes) : defaults.maxIdBytes),
     'maxIdBytes',
   );
   const maxValueBytes = positiveInteger(options.maxValueBytes ?? defaults.maxValueBytes, 'maxValueBytes');
@@ -127,14 +136,28 @@ export function resolveOptions(options: MongoStorageOptions): ResolvedMongoOptio
     throw configError('database', `Invalid MongoDB database name ${JSON.stringify(database)}`);
   }
   if (typeof splitChar !== 'string') throw configError('splitChar', 'Option splitChar must be a string');
+  if (typeof defaultCollection !== 'string' || collectionNameProblem(database, defaultCollection) !== null) {
+    const problem =
+      typeof defaultCollection === 'string'
+        ? collectionNameProblem(database, defaultCollection)
+        : 'is not a string';
+    throw configError(
+      'defaultCollection',
+      `Option defaultCollection ${JSON.stringify(defaultCollection)} ${problem}`,
+    );
+  }
   if (maxValueBytes > 16 * 1024 * 1024) {
     throw configError('maxValueBytes', `Option maxValueBytes cannot exceed MongoDB's 16 MiB document limit`);
   }
   if (options.client !== undefined && options.clientOptions !== undefined) {
-    throw configError('clientOptions', 'clientOptions cannot be used with an existing client (configure the client itself)');
+    throw configError(
+      'clientOptions',
+      'clientOptions cannot be used with an existing client (configure the client itself)',
+    );
   }
   return {
-    driverUrl: options.client === undefined && options.url !== undefined ? driverUrlOf(options.url.trim()) : undefined,
+    driverUrl:
+      options.client === undefined && options.url !== undefined ? driverUrlOf(options.url.trim()) : undefined,
     redactedUrl: parsed?.redacted ?? '(existing MongoClient)',
     urlOptionNames: new Set(Object.keys(parsed?.query ?? {}).map((name) => name.toLowerCase())),
     database,

@@ -1,7 +1,7 @@
 import { ConnectorError, type JsonValue } from '@connector-kit/connector-core';
 import { BSON, type Binary } from 'mongodb';
 import type { Location } from './key-mapping';
-import { fromEscapedValue, toStoredValue } from './stored-value';
+import { fromStoredValue, toStoredValue } from './stored-value';
 
 /**
  * One record as a MongoDB document:
@@ -67,9 +67,11 @@ export function belongsTo(doc: Pick<StoredDocument, 'k'>, location: Location): b
   return location.longId === undefined || doc.k === location.longId;
 }
 
+/** The record version; a document written without one (by hand) has version 0. */
 export function versionOf(doc: Pick<StoredDocument, 'v'>): number {
+  if (doc.v === undefined) return 0;
   if (typeof doc.v !== 'number' || !Number.isSafeInteger(doc.v)) {
-    throw new ConnectorError('CORRUPT', `Stored document has no integer version "v" (found ${typeof doc.v})`);
+    throw new ConnectorError('CORRUPT', `Stored document's version "v" is not an integer (${String(doc.v)})`);
   }
   return doc.v;
 }
@@ -84,5 +86,5 @@ export function valueOf(doc: StoredDocument): JsonValue {
     }
   }
   if (!('d' in doc)) throw new ConnectorError('CORRUPT', 'Stored document has neither "d" nor "j"');
-  return doc.x === true ? fromEscapedValue(doc.d) : (doc.d as JsonValue);
+  return fromStoredValue(doc.d, doc.x === true);
 }

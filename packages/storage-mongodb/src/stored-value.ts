@@ -29,47 +29,73 @@ function setOwn(target: Record<string, unknown>, name: string, value: unknown): 
   }
 }
 
+/** What one walk over a value does. */
+interface Walk {
+  rename: (name: string) => string;
+  /** Writing: refuse (NOT_NATIVE) what BSON cannot hold exactly. */
+  validate: boolean;
+  /** Reading: turn BSON-only types in hand-written documents into what JSON.stringify makes of them. */
+  normalise: boolean;
+  renamed: boolean;
+}
+
+const keepName = (name: string): string => name;
+
+/** A value as JSON would render it (Date → ISO string, ObjectId → hex, NaN → null, …). */
+function asJson(value: unknown): unknown {
+  const text = JSON.stringify(value);
+  return text === undefined ? null : (JSON.parse(text) as unknown);
+}
+
 /**
- * Walks a value, renaming object keys with `rename`; returns the same reference when nothing
- * changed (copy on write) so ordinary values are not copied. Key order is kept.
+ * Walks a value, renaming object keys; returns the same reference when nothing changed (copy on
+ * write) so ordinary values are not copied. Key order is kept.
  */
-function mapKeys(
-  value: unknown,
-  depth: number,
-  rename: (name: string) => string,
-  validate: boolean,
-  state: { renamed: boolean },
-): unknown {
-  if (typeof value === 'string') {
-    if (validate && !isWellFormed(value)) throw NOT_NATIVE;
-    return value;
+function walk(value: unknown, depth: number, mode: Walk): unknown {
+  switch (typeof value) {
+    case 'string':
+      if (mode.validate && !isWellFormed(value)) throw NOT_NATIVE;
+      return value;
+    case 'boolean':
+      return value;
+    case 'number':
+      // A hand-written double may be NaN, Infinity or -0, which JSON cannot hold.
+      return mode.normalise && (!Number.isFinite(value) || Object.is(value, -0)) ? asJson(value) : value;
+    case 'object':
+      break;
+    default:
+      return mode.normalise ? null : value;
   }
-  if (value === null || typeof value !== 'object') return value;
-  if (validate && depth >= MAX_NATIVE_DEPTH) throw NOT_NATIVE;
+  if (value === null) return value;
+  if (mode.validate && depth >= MAX_NATIVE_DEPTH) throw NOT_NATIVE;
   if (Array.isArray(value)) {
     let copy: unknown[] | null = null;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      const mapped = mapKeys(item, depth + 1, rename, validate, state);
+      const mapped = walk(item, depth + 1, mode);
       if (copy === null && mapped !== item) copy = value.slice(0, i);
       if (copy !== null) copy.push(mapped);
     }
     return copy ?? value;
+  }
+  if (mode.normalise) {
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return asJson(value);
   }
   const source = value as Record<string, unknown>;
   const names = Object.keys(source);
   let copy: Record<string, unknown> | null = null;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    if (validate && !isWellFormed(name)) throw NOT_NATIVE;
+    if (mode.validate && !isWellFormed(name)) throw NOT_NATIVE;
     const item = source[name];
-    const newName = rename(name);
-    const mapped = mapKeys(item, depth + 1, rename, validate, state);
+    const newName = mode.rename(name);
+    const mapped = walk(item, depth + 1, mode);
     if (copy === null && (newName !== name || mapped !== item)) {
       copy = {};
       for (let j = 0; j < i; j++) setOwn(copy, names[j]!, source[names[j]!]);
     }
-    if (newName !== name) state.renamed = true;
+    if (newName !== name) mode.renamed = true;
     if (copy !== null) setOwn(copy, newName, mapped);
   }
   return copy ?? value;
@@ -77,17 +103,26 @@ function mapKeys(
 
 /** Chooses how to store `value` (a fresh copy the connector owns). */
 export function toStoredValue(value: JsonValue): StoredValue {
-  const state = { renamed: false };
+  const mode: Walk = { rename: escapeFieldName, validate: true, normalise: false, renamed: false };
   try {
-    const d = mapKeys(value, 0, escapeFieldName, true, state);
-    return { kind: 'native', d, escaped: state.renamed };
+    const d = walk(value, 0, mode);
+    return { kind: 'native', d, escaped: mode.renamed };
   } catch (err) {
     if (err !== NOT_NATIVE) throw err;
     return { kind: 'json', j: JSON.stringify(value) };
   }
 }
 
-/** Undoes `toStoredValue`'s escaping on a freshly deserialised `d`. */
-export function fromEscapedValue(d: unknown): JsonValue {
-  return mapKeys(d, 0, unescapeFieldName, false, { renamed: false }) as JsonValue;
+/**
+ * The JSON value of a freshly deserialised `d`: undoes the escaping when `escaped`, and renders
+ * BSON-only types (in documents written by other programs) as JSON.stringify would.
+ */
+export function fromStoredValue(d: unknown, escaped: boolean): JsonValue {
+  const mode: Walk = {
+    rename: escaped ? unescapeFieldName : keepName,
+    validate: false,
+    normalise: true,
+    renamed: false,
+  };
+  return walk(d, 0, mode) as JsonValue;
 }

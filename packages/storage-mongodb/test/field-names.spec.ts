@@ -3,7 +3,19 @@ import { escapeFieldName, unescapeFieldName } from '@connector-kit/storage-mongo
 
 describe('field name escaping', () => {
   it('leaves ordinary names alone', () => {
-    for (const name of ['a', 'name', 'a$b', '_id', 'ключ', '😀', '__proto__', 'constructor', 'x y', '0', '_bsontypes']) {
+    for (const name of [
+      'a',
+      'name',
+      'a$b',
+      '_id',
+      'ключ',
+      '😀',
+      '__proto__',
+      'constructor',
+      'x y',
+      '0',
+      '_bsontypes',
+    ]) {
       expect(escapeFieldName(name)).toBe(name);
     }
   });
@@ -33,17 +45,38 @@ describe('field name escaping', () => {
   });
 
   it('unescaping inverts escaping, and escaping is one-to-one', () => {
-    const alphabet = fc.constantFrom('%', '.', '$', '\0', '_', 'a', '2', 'E', 'F', 'b', 's', 'o', 'n', 't', 'y', 'p', 'e');
+    const alphabet = fc.constantFrom(
+      '%',
+      '.',
+      '$',
+      '\0',
+      '_',
+      'a',
+      '2',
+      'E',
+      'F',
+      'b',
+      's',
+      'o',
+      'n',
+      't',
+      'y',
+      'p',
+      'e',
+    );
+    // Short names over the characters that matter, so escapes and near-escapes collide often.
+    const awkwardName = fc.array(alphabet, { maxLength: 12 }).map((chars) => chars.join(''));
     fc.assert(
-      fc.property(fc.array(alphabet, { maxLength: 12 }).map((chars) => chars.join('')), (name) => {
+      fc.property(awkwardName, (name) => {
         expect(unescapeFieldName(escapeFieldName(name))).toBe(name);
       }),
       { numRuns: 2000 },
     );
     fc.assert(
-      fc.property(fc.string(), fc.string(), (a, b) => {
+      fc.property(awkwardName, awkwardName, (a, b) => {
         if (a !== b) expect(escapeFieldName(a)).not.toBe(escapeFieldName(b));
       }),
+      { numRuns: 2000 },
     );
     expect(unescapeFieldName(escapeFieldName('_bsontype'))).toBe('_bsontype');
     expect(unescapeFieldName(escapeFieldName(''))).toBe('');

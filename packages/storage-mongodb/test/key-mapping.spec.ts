@@ -7,14 +7,18 @@ describe('key mapping', () => {
 
   it('without a split character every key goes whole to the default collection, prefix included', () => {
     const plain = new KeyMapper('app', 'p:', 'records', '', 64);
-    expect(plain.locate('p:user/123')).toEqual(jasmine.objectContaining({ collection: 'records', id: 'p:user/123' }));
+    expect(plain.locate('p:user/123')).toEqual(
+      jasmine.objectContaining({ collection: 'records', id: 'p:user/123' }),
+    );
   });
 
   it('splits at the first split character: collection, then prefix + id', () => {
     expect(split.locate('p:user/123')).toEqual(jasmine.objectContaining({ collection: 'user', id: 'p:123' }));
     expect(split.locate('p:user/a/b')).toEqual(jasmine.objectContaining({ collection: 'user', id: 'p:a/b' }));
     expect(split.locate('p:user/')).toEqual(jasmine.objectContaining({ collection: 'user', id: 'p:' }));
-    expect(split.locate('p:plain')).toEqual(jasmine.objectContaining({ collection: 'records', id: 'p:plain' }));
+    expect(split.locate('p:plain')).toEqual(
+      jasmine.objectContaining({ collection: 'records', id: 'p:plain' }),
+    );
   });
 
   it('a multi-character split string works', () => {
@@ -24,10 +28,19 @@ describe('key mapping', () => {
 
   it('keys whose collection part is unusable go whole to the default collection', () => {
     const roomy = new KeyMapper('app', 'p:', 'records', '/', 1024);
-    for (const key of ['/x', '$bad/x', 'system.users/x', 'a\0b/x', '.dot/x', 'dot./x', 'a..b/x', `${'c'.repeat(300)}/x`]) {
-      expect(roomy.locate(`p:${key}`)).withContext(JSON.stringify(key)).toEqual(
-        jasmine.objectContaining({ collection: 'records', id: `p:${key}` }),
-      );
+    for (const key of [
+      '/x',
+      '$bad/x',
+      'system.users/x',
+      'a\0b/x',
+      '.dot/x',
+      'dot./x',
+      'a..b/x',
+      `${'c'.repeat(300)}/x`,
+    ]) {
+      expect(roomy.locate(`p:${key}`))
+        .withContext(JSON.stringify(key))
+        .toEqual(jasmine.objectContaining({ collection: 'records', id: `p:${key}` }));
     }
   });
 
@@ -60,7 +73,9 @@ describe('key mapping', () => {
       } catch (err) {
         error = err;
       }
-      expect(error instanceof ConnectorError && error.code === 'CONFIG').withContext(name).toBe(true);
+      expect(error instanceof ConnectorError && error.code === 'CONFIG')
+        .withContext(name)
+        .toBe(true);
       expect((error as ConnectorError).details.field).toBe('defaultCollection');
     }
   });

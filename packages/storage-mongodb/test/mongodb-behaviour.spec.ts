@@ -1,7 +1,7 @@
 import { ConnectorError, createConnector, type JsonValue } from '@connector-kit/connector-core';
 import { expectCode, randomKey, randomPrefix, useService } from '@connector-kit/test-suite';
 import { DeepstreamPlugin, MongoStorage, type MongoStorageOptions } from '@connector-kit/storage-mongodb';
-import { Binary, MongoClient, type Db, type Document } from 'mongodb';
+import { Binary, MongoClient, ObjectId, type Db, type Document } from 'mongodb';
 import { databaseOf, readyStorage } from './helpers';
 // Registers the `mongodb` launcher (emulator, or MONGODB_URL).
 import '@connector-kit/test-suite/dist/services/mongodb';
@@ -28,7 +28,12 @@ describe('MongoStorage on a MongoDB server', () => {
   });
 
   const open = async (options: Partial<MongoStorageOptions> = {}): Promise<MongoStorage> => {
-    const storage = await readyStorage({ url: mongo.url, database: databaseOf(mongo.url), prefix: randomPrefix(), ...options });
+    const storage = await readyStorage({
+      url: mongo.url,
+      database: databaseOf(mongo.url),
+      prefix: randomPrefix(),
+      ...options,
+    });
     opened.push(storage);
     return storage;
   };
@@ -40,10 +45,18 @@ describe('MongoStorage on a MongoDB server', () => {
       const storage = await open();
       await storage.set('user-1', { name: 'Ada', age: 36, tags: ['math'] }, { version: 4 });
       const doc = await rawDoc('records', `${storage.prefix}user-1`);
-      expect<unknown>(doc).toEqual({ _id: `${storage.prefix}user-1`, v: 4, d: { name: 'Ada', age: 36, tags: ['math'] } });
+      expect<unknown>(doc).toEqual({
+        _id: `${storage.prefix}user-1`,
+        v: 4,
+        d: { name: 'Ada', age: 36, tags: ['math'] },
+      });
       const found = await db
         .collection<RawDoc>('records')
-        .find({ _id: { $in: [`${storage.prefix}user-1`, `${storage.prefix}other`] }, 'd.name': 'Ada', 'd.age': { $gte: 30 } })
+        .find({
+          _id: { $in: [`${storage.prefix}user-1`, `${storage.prefix}other`] },
+          'd.name': 'Ada',
+          'd.age': { $gte: 30 },
+        })
         .toArray();
       expect(found.length).toBe(1);
     });
@@ -74,10 +87,20 @@ describe('MongoStorage on a MongoDB server', () => {
       expect<unknown>(await storage.get('deep')).toEqual(deep);
     });
 
-    it('reports a hand-written document without a version as CORRUPT', async () => {
+    it('reads documents written by hand: no version is 0, BSON-only types come back as JSON renders them', async () => {
       const storage = await open();
-      await db.collection<RawDoc>('records').insertOne({ _id: `${storage.prefix}broken`, d: 1 });
-      await expectCode(storage.get('broken'), 'CORRUPT');
+      const id = new ObjectId();
+      await db.collection<RawDoc>('records').insertMany([
+        { _id: `${storage.prefix}by-hand`, d: { when: new Date(0), ref: id, n: 5, list: [NaN, 'x'] } },
+        { _id: `${storage.prefix}no-value`, v: 1, data: 'elsewhere' },
+        { _id: `${storage.prefix}bad-version`, v: 'one', d: 1 },
+      ]);
+      expect<unknown>(await storage.getEntry('by-hand')).toEqual({
+        value: { when: '1970-01-01T00:00:00.000Z', ref: id.toHexString(), n: 5, list: [null, 'x'] },
+        version: 0,
+      });
+      await expectCode(storage.get('no-value'), 'CORRUPT');
+      await expectCode(storage.get('bad-version'), 'CORRUPT');
     });
   });
 
@@ -85,7 +108,11 @@ describe('MongoStorage on a MongoDB server', () => {
     it('puts "user/42" in collection user with _id prefix + "42"', async () => {
       const storage = await open({ splitChar: '/' });
       await storage.set('user/42', { n: 42 });
-      expect<unknown>(await rawDoc('user', `${storage.prefix}42`)).toEqual({ _id: `${storage.prefix}42`, v: 0, d: { n: 42 } });
+      expect<unknown>(await rawDoc('user', `${storage.prefix}42`)).toEqual({
+        _id: `${storage.prefix}42`,
+        v: 0,
+        d: { n: 42 },
+      });
       expect<unknown>(await rawDoc('records', `${storage.prefix}user/42`)).toBeNull();
       expect<unknown>(await storage.get('user/42')).toEqual({ n: 42 });
     });
@@ -94,7 +121,9 @@ describe('MongoStorage on a MongoDB server', () => {
       const storage = await open({ splitChar: '/' });
       for (const key of ['$bad/1', 'system.x/2', '/3', 'a..b/4']) {
         await storage.set(key, key);
-        expect<unknown>(await rawDoc('records', `${storage.prefix}${key}`)).withContext(key).not.toBeNull();
+        expect<unknown>(await rawDoc('records', `${storage.prefix}${key}`))
+          .withContext(key)
+          .not.toBeNull();
         expect<unknown>(await storage.get(key)).toBe(key);
       }
     });
@@ -129,7 +158,12 @@ describe('MongoStorage on a MongoDB server', () => {
       expect<unknown>(await storage.headBulk(keys)).toEqual([0, 1, 2, 3, 4]);
       await storage.deleteBulk(keys);
       expect<unknown>(await storage.getBulk(keys)).toEqual([null, null, null, null, null]);
-      expect(await db.collection('user').find({ k: `${storage.prefix}${'é'.repeat(100)}` }).toArray()).toEqual([]);
+      expect(
+        await db
+          .collection('user')
+          .find({ k: `${storage.prefix}${'é'.repeat(100)}` })
+          .toArray(),
+      ).toEqual([]);
     });
 
     it('a key asked for twice in one getBulk gets two separate objects', async () => {
@@ -148,8 +182,12 @@ describe('MongoStorage on a MongoDB server', () => {
       const split = `ttl_${randomKey('s').replace(/-/g, '_')}`;
       const storage = await open({ defaultCollection, splitChar: '/' });
       const ttlIndex = async (name: string): Promise<unknown> =>
-        (await db.collection(name).listIndexes().toArray()).find((index) => JSON.stringify(index.key) === '{"e":1}');
-      expect<unknown>(await ttlIndex(defaultCollection)).toEqual(jasmine.objectContaining({ expireAfterSeconds: 0 }));
+        (await db.collection(name).listIndexes().toArray()).find(
+          (index) => JSON.stringify(index.key) === '{"e":1}',
+        );
+      expect<unknown>(await ttlIndex(defaultCollection)).toEqual(
+        jasmine.objectContaining({ expireAfterSeconds: 0 }),
+      );
       await storage.set(`${split}/k`, 1);
       expect(await ttlIndex(split)).toBeUndefined();
       await storage.set(`${split}/k`, 1, { ttl: 60_000 });
@@ -163,7 +201,9 @@ describe('MongoStorage on a MongoDB server', () => {
       const storage = await open({ splitChar: '/' });
       const key = `${collection}/k`;
       const id = `${storage.prefix}k`;
-      await db.collection<RawDoc>(collection).insertOne({ _id: id, v: 3, d: 'stale', e: new Date(Date.now() - 1000) });
+      await db
+        .collection<RawDoc>(collection)
+        .insertOne({ _id: id, v: 3, d: 'stale', e: new Date(Date.now() - 1000) });
       expect<unknown>(await storage.get(key)).toBeNull();
       expect<unknown>(await storage.getEntry(key)).toBeNull();
       expect<unknown>(await storage.head(key)).toBeNull();
@@ -220,7 +260,10 @@ describe('MongoStorage on a MongoDB server', () => {
       );
       expect(outcomes.filter((o) => o === 'won').length).toBe(1);
       expect(outcomes.filter((o) => o === 'CONFLICT').length).toBe(4);
-      expect<unknown>(await storages[1]!.getEntry('contested')).toEqual({ value: outcomes.indexOf('won'), version: 8 });
+      expect<unknown>(await storages[1]!.getEntry('contested')).toEqual({
+        value: outcomes.indexOf('won'),
+        version: 8,
+      });
     });
   });
 
@@ -228,7 +271,11 @@ describe('MongoStorage on a MongoDB server', () => {
     it('an index on "e" with other options makes start-up fail with a clear CONFIG error', async () => {
       const collection = `conflict_${randomKey('c').replace(/-/g, '_')}`;
       await db.collection(collection).createIndex({ e: 1 });
-      const storage = new MongoStorage({ url: mongo.url, database: databaseOf(mongo.url), defaultCollection: collection });
+      const storage = new MongoStorage({
+        url: mongo.url,
+        database: databaseOf(mongo.url),
+        defaultCollection: collection,
+      });
       const errors: ConnectorError[] = [];
       storage.on('error', (err: ConnectorError) => errors.push(err));
       const err = await expectCode(storage.whenReady(), 'CONFIG');
@@ -250,7 +297,9 @@ describe('MongoStorage on a MongoDB server', () => {
       await storage.set('shared', 'client');
       expect<unknown>(await storage.get('shared')).toBe('client');
       await storage.close();
-      expect<unknown>(await client.db(databaseOf(mongo.url)).command({ ping: 1 })).toEqual(jasmine.objectContaining({ ok: 1 }));
+      expect<unknown>(await client.db(databaseOf(mongo.url)).command({ ping: 1 })).toEqual(
+        jasmine.objectContaining({ ok: 1 }),
+      );
       await client.close();
     });
 
@@ -269,7 +318,11 @@ describe('MongoStorage on a MongoDB server', () => {
 
   describe('deepstream plugin', () => {
     it('stores versioned records and answers head and headBulk', async () => {
-      const plugin = new DeepstreamPlugin({ url: mongo.url, database: databaseOf(mongo.url), prefix: randomPrefix() });
+      const plugin = new DeepstreamPlugin({
+        url: mongo.url,
+        database: databaseOf(mongo.url),
+        prefix: randomPrefix(),
+      });
       await plugin.whenReady();
       const call = <T extends unknown[]>(fn: (cb: (...args: T) => void) => void): Promise<T> =>
         new Promise((resolve) => fn((...args: T) => resolve(args)));
@@ -277,7 +330,11 @@ describe('MongoStorage on a MongoDB server', () => {
       expect<unknown>(await call((cb) => plugin.get('rec/a', cb))).toEqual([null, 3, { a: 1 }]);
       expect<unknown>(await call((cb) => plugin.get('rec/none', cb))).toEqual([null, -1, null]);
       expect<unknown>(await call((cb) => plugin.head('rec/a', cb))).toEqual([null, 3]);
-      expect<unknown>(await call((cb) => plugin.headBulk(['rec/a', 'rec/none'], cb))).toEqual([null, { 'rec/a': 3 }, ['rec/none']]);
+      expect<unknown>(await call((cb) => plugin.headBulk(['rec/a', 'rec/none'], cb))).toEqual([
+        null,
+        { 'rec/a': 3 },
+        ['rec/none'],
+      ]);
       expect<unknown>(await call((cb) => plugin.deleteBulk(['rec/a'], cb))).toEqual([null]);
       expect<unknown>(await call((cb) => plugin.get('rec/a', cb))).toEqual([null, -1, null]);
       await plugin.close();

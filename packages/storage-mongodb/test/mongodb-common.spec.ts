@@ -21,7 +21,10 @@ describe('storage-mongodb', () => {
     maxValueBytes: MONGODB_STORAGE_DEFAULTS.maxValueBytes,
   };
   const createUnreachable = async (): Promise<MongoStorage> =>
-    new MongoStorage({ url: `mongodb://127.0.0.1:${await closedPort()}/unreachable?directConnection=true`, operationTimeoutMs: 1000 });
+    new MongoStorage({
+      url: `mongodb://127.0.0.1:${await closedPort()}/unreachable?directConnection=true`,
+      operationTimeoutMs: 1000,
+    });
 
   describeConnector({
     name: 'MongoStorage',
@@ -34,7 +37,13 @@ describe('storage-mongodb', () => {
   describeConnector({
     name: 'MongoStorage with splitChar "/" and the msgpack codec',
     create: ({ prefix }) =>
-      new MongoStorage({ url: mongo.url, database: databaseOf(mongo.url), prefix, splitChar: '/', codec: 'msgpack' }),
+      new MongoStorage({
+        url: mongo.url,
+        database: databaseOf(mongo.url),
+        prefix,
+        splitChar: '/',
+        codec: 'msgpack',
+      }),
     codec: msgpackCodec,
     supports,
   });

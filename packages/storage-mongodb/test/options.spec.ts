@@ -46,14 +46,19 @@ describe('options', () => {
     expect(configError(() => new MongoStorage({})).details.field).toBe('url');
     expect(configError(() => new MongoStorage({ url: 'redis://h' })).details.field).toBe('url');
     expect(configError(() => new MongoStorage({ url: 'mongodb://h/bad.db' })).details.field).toBe('database');
-    expect(configError(() => new MongoStorage({ url: 'mongodb://h/db', maxIdBytes: 0 })).details.field).toBe('maxIdBytes');
-    expect(configError(() => new MongoStorage({ url: 'mongodb://h/db', defaultCollection: 'a$b' })).details.field).toBe(
-      'defaultCollection',
+    expect(configError(() => new MongoStorage({ url: 'mongodb://h/db', maxIdBytes: 0 })).details.field).toBe(
+      'maxIdBytes',
     );
-    expect(configError(() => new MongoStorage({ url: 'mongodb://h/db', maxValueBytes: 17 * 1024 * 1024 })).details.field).toBe(
-      'maxValueBytes',
+    expect(
+      configError(() => new MongoStorage({ url: 'mongodb://h/db', defaultCollection: 'a$b' })).details.field,
+    ).toBe('defaultCollection');
+    expect(
+      configError(() => new MongoStorage({ url: 'mongodb://h/db', maxValueBytes: 17 * 1024 * 1024 })).details
+        .field,
+    ).toBe('maxValueBytes');
+    const bad = configError(
+      () => new MongoStorage({ url: 'mongodb://user:hunter2@h/db?notAnOption=1&w=banana' }),
     );
-    const bad = configError(() => new MongoStorage({ url: 'mongodb://user:hunter2@h/db?notAnOption=1&w=banana' }));
     expect(bad.message).not.toContain('hunter2');
     expect(bad.details.field).toBe('url');
   });
@@ -63,7 +68,9 @@ describe('options', () => {
     const storage = new MongoStorage({ client, operationTimeoutMs: 200 });
     storage.on('error', () => undefined);
     expect(storage.client).toBe(client);
-    expect(configError(() => new MongoStorage({ client, clientOptions: {} })).details.field).toBe('clientOptions');
+    expect(configError(() => new MongoStorage({ client, clientOptions: {} })).details.field).toBe(
+      'clientOptions',
+    );
     await storage.close();
     await client.close();
   });

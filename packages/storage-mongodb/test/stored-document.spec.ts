@@ -14,7 +14,11 @@ const mapper = new KeyMapper('db', '', 'records', '', 512);
 /** Writes through the stored shape and BSON exactly as the driver would, and reads back. */
 function throughBson(value: JsonValue, ttl = 0): { doc: StoredDocument; back: JsonValue } {
   const encoded = jsonCodec.encode(value);
-  const doc = toDocument(mapper.locate('key'), { value: jsonCodec.decode(encoded), version: 3, encodedBytes: encoded.byteLength }, ttl);
+  const doc = toDocument(
+    mapper.locate('key'),
+    { value: jsonCodec.decode(encoded), version: 3, encodedBytes: encoded.byteLength },
+    ttl,
+  );
   const bytes = BSON.serialize(doc);
   const read = BSON.deserialize(bytes) as StoredDocument;
   return { doc: read, back: valueOf(read) };
@@ -75,7 +79,9 @@ describe('stored document shape', () => {
   it('stores strings with lone surrogates (which UTF-8 cannot hold) as JSON text', () => {
     for (const value of ['a\uD800b', { 'k\uDC00': 1 }, ['\uDBFF']] as JsonValue[]) {
       const { doc, back } = throughBson(value);
-      expect(typeof doc.j).withContext(JSON.stringify(value)).toBe('string');
+      expect(typeof doc.j)
+        .withContext(JSON.stringify(value))
+        .toBe('string');
       expect<unknown>(back).toEqual(value);
     }
   });
@@ -100,5 +106,28 @@ describe('stored document shape', () => {
     const hashed = toDocument(location, { value: 1, version: 0, encodedBytes: 1 }, 0);
     expect(hashed.k).toBe(long);
     expect(typeof hashed._id).not.toBe('string');
+  });
+
+  it('renders BSON-only types of hand-written documents as JSON would, without touching plain values', () => {
+    const bytes = BSON.serialize({
+      _id: 'hand',
+      d: {
+        at: new Date(0),
+        big: BSON.Long.fromString('9007199254740993'),
+        neg: -0,
+        inf: Infinity,
+        ok: [1, 'a'],
+      },
+    });
+    const doc = BSON.deserialize(bytes) as StoredDocument;
+    const back = valueOf(doc);
+    expect(JSON.stringify(back)).toBe(JSON.stringify(JSON.parse(JSON.stringify(doc.d))));
+    expect<unknown>((back as Record<string, unknown>).at).toBe('1970-01-01T00:00:00.000Z');
+    expect<unknown>((back as Record<string, unknown>).inf).toBeNull();
+    expect(Object.is((back as Record<string, unknown>).neg, 0)).toBe(true);
+    const plain = BSON.deserialize(
+      BSON.serialize({ _id: 'p', v: 1, d: { a: [1, { b: 'c' }] } }),
+    ) as StoredDocument;
+    expect<unknown>(valueOf(plain)).toBe(plain.d);
   });
 });

@@ -18,14 +18,14 @@ function describe(value: unknown): string {
   return typeof value === 'function' ? 'a function' : `a ${typeof value}`;
 }
 
-function childPath(path: string, key: string): string {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
-}
-
-function refuse(path: string, what: string, hint: string): never {
-  throw new ConnectorError('INVALID_VALUE', `Cannot store value: ${what} at ${path} ${hint}`, {
-    details: { path },
-  });
+/** Builds `$.a[3]["b c"]` from the path segments; only called when a value is refused. */
+function formatPath(segments: readonly (string | number)[]): string {
+  let path = '$';
+  for (const s of segments) {
+    if (typeof s === 'number') path += `[${s}]`;
+    else path += /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
+  }
+  return path;
 }
 
 /**
@@ -34,51 +34,65 @@ function refuse(path: string, what: string, hint: string): never {
  */
 export function assertJsonValue(value: unknown): asserts value is JsonValue {
   const ancestors: object[] = [];
-  const visit = (v: unknown, path: string, depth: number): void => {
+  // Path segments are kept on a stack and only turned into text when a value is refused.
+  const segments: (string | number)[] = [];
+  const refuse = (what: string, hint: string): never => {
+    const path = formatPath(segments);
+    throw new ConnectorError('INVALID_VALUE', `Cannot store value: ${what} at ${path} ${hint}`, {
+      details: { path },
+    });
+  };
+  const visit = (v: unknown, depth: number): void => {
     switch (typeof v) {
       case 'string':
       case 'boolean':
         return;
       case 'number':
-        if (!Number.isFinite(v)) refuse(path, describe(v), 'is not representable in JSON.');
-        if (Object.is(v, -0)) refuse(path, describe(v), 'would come back as 0; store 0 instead.');
+        if (!Number.isFinite(v)) refuse(describe(v), 'is not representable in JSON.');
+        if (Object.is(v, -0)) refuse(describe(v), 'would come back as 0; store 0 instead.');
         return;
       case 'undefined':
-        refuse(path, 'undefined', 'is not a JSON value; use null or omit the property.');
+        refuse('undefined', 'is not a JSON value; use null or omit the property.');
         break;
       case 'bigint':
-        refuse(path, 'a BigInt', 'is not a JSON value; store it as a string.');
+        refuse('a BigInt', 'is not a JSON value; store it as a string.');
         break;
       case 'function':
       case 'symbol':
-        refuse(path, describe(v), 'is not a JSON value.');
+        refuse(describe(v), 'is not a JSON value.');
         break;
       case 'object': {
         if (v === null) return;
-        if (depth >= MAX_VALUE_DEPTH)
-          refuse(path, 'nesting', `deeper than ${MAX_VALUE_DEPTH} levels is refused.`);
-        if (ancestors.includes(v)) refuse(path, 'a circular reference', 'cannot be serialised.');
+        if (depth >= MAX_VALUE_DEPTH) refuse('nesting', `deeper than ${MAX_VALUE_DEPTH} levels is refused.`);
+        if (ancestors.includes(v)) refuse('a circular reference', 'cannot be serialised.');
         ancestors.push(v);
         if (Array.isArray(v)) {
           for (let i = 0; i < v.length; i++) {
-            if (!(i in v)) refuse(`${path}[${i}]`, 'a hole in a sparse array', 'would come back as null.');
-            visit(v[i], `${path}[${i}]`, depth + 1);
+            segments.push(i);
+            if (!(i in v)) refuse('a hole in a sparse array', 'would come back as null.');
+            visit(v[i], depth + 1);
+            segments.pop();
           }
         } else {
           const proto: unknown = Object.getPrototypeOf(v);
           if (proto !== Object.prototype && proto !== null) {
-            refuse(path, describe(v), 'is not a plain object; convert it (e.g. a Date to an ISO string).');
+            refuse(describe(v), 'is not a plain object; convert it (e.g. a Date to an ISO string).');
           }
           if (Object.getOwnPropertySymbols(v).length > 0) {
-            refuse(path, 'a symbol-keyed property', 'would be silently dropped by serialisation.');
+            refuse('a symbol-keyed property', 'would be silently dropped by serialisation.');
           }
           const record = v as Record<string, unknown>;
-          for (const key of Object.keys(record)) visit(record[key], childPath(path, key), depth + 1);
+          for (const key in record) {
+            if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
+            segments.push(key);
+            visit(record[key], depth + 1);
+            segments.pop();
+          }
         }
         ancestors.pop();
         return;
       }
     }
   };
-  visit(value, '$', 0);
+  visit(value, 0);
 }
