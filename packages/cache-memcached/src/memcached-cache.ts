@@ -6,6 +6,7 @@ import {
   type ReadRecord,
   type WriteRecord,
 } from '@connector-kit/connector-core';
+import { FailoverPlan } from './failover';
 import { GetBatcher } from './get-batcher';
 import { encodeItem, maxItemDataBytes, maxValueBytes, readItem, readItemVersion } from './item';
 import { KeyEncoder } from './keys';
@@ -45,6 +46,7 @@ export class MemcachedCache extends BaseConnector {
   private readonly health: ServerHealth;
   private readonly transport: Transport;
   private readonly batcher: GetBatcher;
+  private readonly failover: FailoverPlan;
   private readonly maxItemData: number;
   private opened = false;
 
@@ -67,8 +69,9 @@ export class MemcachedCache extends BaseConnector {
     this.settings = settings;
     this.maxItemData = maxItemDataBytes(settings.maxItemBytes);
     this.keys = new KeyEncoder(this.prefix);
+    const everyServer = [...settings.servers, ...settings.failOverServers];
     this.health = new ServerHealth(
-      settings.servers,
+      everyServer,
       { failures: settings.failures, retryMs: settings.retry },
       {
         probe: (server) =>
@@ -79,6 +82,12 @@ export class MemcachedCache extends BaseConnector {
     );
     this.transport = new Transport(settings, this.health, this.operationTimeoutMs);
     this.batcher = new GetBatcher(this.transport);
+    this.failover = new FailoverPlan(
+      settings.servers,
+      { spares: settings.failOverServers, remove: settings.remove },
+      this.transport.ringControl(),
+      (server) => this.health.downError(server) !== null,
+    );
   }
 
   /** The servers (`host:port`) this connector spreads keys over. */
@@ -91,9 +100,14 @@ export class MemcachedCache extends BaseConnector {
     return this.keys.encode(this.prefix + key);
   }
 
-  /** The server (`host:port`) a kit key is stored on. */
+  /** The server (`host:port`) a kit key is stored on now (fail-over may have moved it). */
   serverFor(key: string): string {
     return this.transport.route(this.memcachedKey(key));
+  }
+
+  /** Who serves each configured server's keys now: itself, a spare, or null (removed). */
+  failoverState(): Record<string, string | null> {
+    return this.failover.snapshot();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -105,8 +119,9 @@ export class MemcachedCache extends BaseConnector {
    */
   protected async _open(): Promise<void> {
     const unreachable = new Map<string, ConnectorError>();
+    const everyServer = [...this.settings.servers, ...this.settings.failOverServers];
     await Promise.all(
-      this.settings.servers.map(async (server) => {
+      everyServer.map(async (server) => {
         let reply: unknown;
         try {
           reply = await this.transport.send(server, 'stats settings', 'stats settings', { probe: true });
@@ -125,7 +140,7 @@ export class MemcachedCache extends BaseConnector {
         }
       }),
     );
-    if (unreachable.size === this.settings.servers.length) {
+    if (unreachable.size === everyServer.length) {
       const reasons = [...unreachable.values()].map((e) => e.message).join('; ');
       throw new ConnectorError('BACKEND', `No memcached server is reachable: ${reasons}`);
     }
@@ -135,16 +150,16 @@ export class MemcachedCache extends BaseConnector {
 
   private onServerDown(server: string, error: ConnectorError): void {
     this.transport.failInFlight(server, error);
-    if (this.settings.remove && !this.health.allDown) this.transport.setInRing(server, false);
+    this.failover.onDown(server);
     this.emit('serverDown', { server, error } satisfies ServerEvent);
-    if (this.health.allDown) this.markUnavailable(error);
-    else this.reportError(error);
+    if (this.failover.usable) this.reportError(error);
+    else this.markUnavailable(error);
   }
 
   private onServerUp(server: string): void {
-    if (this.settings.remove) this.transport.setInRing(server, true);
+    this.failover.onUp(server);
     this.emit('serverUp', { server } satisfies ServerEvent);
-    if (this.opened) this.markReady();
+    if (this.opened && this.failover.usable) this.markReady();
   }
 
   protected async _close(): Promise<void> {

@@ -34,6 +34,7 @@ declare module 'memcached' {
       get(key: string): string | undefined;
       add(server: string): unknown;
       remove(server: string): unknown;
+      swap(from: string, to: string): unknown;
       has(server: string): boolean;
     }
   }
@@ -42,6 +43,8 @@ declare module 'memcached' {
     constructor(servers: string[], options: Record<string, unknown>);
     servers: string[];
     HashRing: Memcached.HashRing;
+    /** Per server, the connection pool (a `jackpot` Manager, whose `pool` holds open sockets). */
+    connections: Record<string, { pool?: unknown } | undefined>;
     /** Dispatches one query to `server` over a pooled connection. */
     command(compiler: () => Memcached.MemcachedQuery, server: string): void;
     /** Called by the client for connection failures and SERVER_ERROR replies. */

@@ -33,11 +33,17 @@ export interface MemcachedCacheOptions extends ConnectorOptions {
   /** Close a connection after this many ms without traffic; 0 keeps connections open. */
   idle?: number;
   /**
-   * Fail over: while a server is down, take it out of the hash ring so its keys go to the live
-   * servers; put it back when it answers again. Off by default (its keys fail instead): see the
-   * README on stale reads after fail-back.
+   * Fail over without spares: while a server is down (and no spare is free), take it out of the
+   * hash ring so its keys go to the live servers; put it back when it answers again. Off by
+   * default (its keys fail instead): see the README on stale reads after fail-back.
    */
   remove?: boolean;
+  /**
+   * Spare servers (`host:port`). While a server is down, the first healthy spare takes its place in
+   * the hash ring (its keys go to the spare); when the server answers again it takes its place
+   * back. Spares are tried before `remove`. URL: `?failOverServers=h1:11211,h2:11211`.
+   */
+  failOverServers?: string[];
 }
 
 /** Every default in one place (documented in the README). */
@@ -52,6 +58,7 @@ export const MEMCACHED_DEFAULTS = {
   retry: 1000,
   idle: 0,
   remove: false,
+  failOverServers: [] as readonly string[],
 } as const;
 
 /** The options after URL parsing, defaults and validation. */
@@ -65,6 +72,7 @@ export interface ResolvedMemcachedOptions {
   retry: number;
   idle: number;
   remove: boolean;
+  failOverServers: string[];
 }
 
 type NumericOption = 'maxItemBytes' | 'poolSize' | 'timeout' | 'retries' | 'failures' | 'retry' | 'idle';
@@ -81,7 +89,7 @@ const NUMERIC_RANGES: Record<NumericOption, [number, number]> = {
   idle: [0, 86_400_000],
 };
 
-const QUERY_PARAMETERS = new Set<string>([...Object.keys(NUMERIC_RANGES), 'remove']);
+const QUERY_PARAMETERS = new Set<string>([...Object.keys(NUMERIC_RANGES), 'remove', 'failOverServers']);
 
 /** Merges URL, options and defaults; throws CONFIG naming the bad field. */
 export function resolveMemcachedOptions(options: MemcachedCacheOptions): ResolvedMemcachedOptions {
@@ -113,8 +121,19 @@ export function resolveMemcachedOptions(options: MemcachedCacheOptions): Resolve
       : parsed
         ? serversFromUrl(parsed)
         : [...MEMCACHED_DEFAULTS.servers];
+  const failOverServers =
+    options.failOverServers !== undefined
+      ? normaliseServers(options.failOverServers, 'failOverServers', true)
+      : (fromUrl.failOverServers ?? [...MEMCACHED_DEFAULTS.failOverServers]);
+  const overlap = failOverServers.find((spare) => servers.includes(spare));
+  if (overlap !== undefined) {
+    throw new ConnectorError('CONFIG', `Option failOverServers: ${overlap} is also one of the servers`, {
+      details: { field: 'failOverServers' },
+    });
+  }
   return {
     servers,
+    failOverServers,
     maxItemBytes: numeric('maxItemBytes'),
     poolSize: numeric('poolSize'),
     timeout: numeric('timeout'),
@@ -175,6 +194,10 @@ function optionsFromQuery(parsed: ParsedUrl): Partial<ResolvedMemcachedOptions> 
   }
   if (parsed.query.remove !== undefined)
     out.remove = queryBoolean(parsed, 'remove', MEMCACHED_DEFAULTS.remove);
+  const spares = parsed.query.failOverServers;
+  if (spares !== undefined && spares !== '') {
+    out.failOverServers = normaliseServers(spares.split(','), 'failOverServers', true);
+  }
   return out;
 }
 
@@ -184,10 +207,10 @@ function serversFromUrl(parsed: ParsedUrl): string[] {
 }
 
 /** Checks `host:port` strings (port optional) and removes duplicates, keeping the order. */
-function normaliseServers(servers: unknown): string[] {
-  if (!Array.isArray(servers) || servers.length === 0) {
-    throw new ConnectorError('CONFIG', 'Option servers must be a non-empty array of "host:port" strings', {
-      details: { field: 'servers' },
+function normaliseServers(servers: unknown, field = 'servers', mayBeEmpty = false): string[] {
+  if (!Array.isArray(servers) || (servers.length === 0 && !mayBeEmpty)) {
+    throw new ConnectorError('CONFIG', `Option ${field} must be a non-empty array of "host:port" strings`, {
+      details: { field },
     });
   }
   const out: string[] = [];
@@ -195,9 +218,9 @@ function normaliseServers(servers: unknown): string[] {
     if (typeof item !== 'string' || item.trim() === '') {
       throw new ConnectorError(
         'CONFIG',
-        `Option servers must hold "host:port" strings, got ${JSON.stringify(item)}`,
+        `Option ${field} must hold "host:port" strings, got ${JSON.stringify(item)}`,
         {
-          details: { field: 'servers' },
+          details: { field },
         },
       );
     }
@@ -207,9 +230,9 @@ function normaliseServers(servers: unknown): string[] {
     if (host === '' || /[\s/]/.test(host) || port < 1 || port > 65535) {
       throw new ConnectorError(
         'CONFIG',
-        `Option servers: invalid memcached server "${item}" (expected host:port)`,
+        `Option ${field}: invalid memcached server "${item}" (expected host:port)`,
         {
-          details: { field: 'servers' },
+          details: { field },
         },
       );
     }

@@ -32,7 +32,6 @@ export class ServerHealth {
   private readonly states = new Map<string, ServerState>();
   private active = false;
   private closed = false;
-  private downCount = 0;
 
   constructor(
     servers: readonly string[],
@@ -53,10 +52,6 @@ export class ServerHealth {
     return this.states.get(server)?.down ?? null;
   }
 
-  get allDown(): boolean {
-    return this.downCount === this.states.size;
-  }
-
   /** Called for every reply from a server: it is alive. */
   recordSuccess(server: string): void {
     const state = this.states.get(server);
@@ -73,7 +68,6 @@ export class ServerHealth {
     const state = this.states.get(server);
     if (state === undefined || state.down !== null || this.closed) return;
     state.down = error;
-    this.downCount++;
     this.scheduleProbe(server, state);
     this.hooks.onDown(server, error);
   }
@@ -95,7 +89,6 @@ export class ServerHealth {
     if (this.closed || state.down === null) return;
     state.down = null;
     state.failures = 0;
-    this.downCount--;
     this.hooks.onUp(server);
   }
 

@@ -1,18 +1,17 @@
 import Memcached from 'memcached';
 import { ConnectorError } from '@connector-kit/connector-core';
 import type { ResolvedMemcachedOptions } from './options';
+import type { RingControl } from './failover';
+import { InFlightList, InFlightRequest } from './in-flight';
+import { PooledSockets } from './pooled-sockets';
 import type { ServerHealth } from './server-health';
 
 /** A query plus what our `connectionIssue` hook learns about its reply. */
 interface Query extends Memcached.MemcachedQuery {
   /** A `SERVER_ERROR …` reply: the client reports it as a connection issue, not to the callback. */
   serverError?: string;
-}
-
-interface InFlight {
-  deadline: number;
-  /** Settles the caller's promise once; later calls do nothing. */
-  settle(err: ConnectorError | null, result?: unknown): void;
+  /** Our bookkeeping for this query. */
+  request: InFlightRequest;
 }
 
 export interface SendOptions {
@@ -25,13 +24,18 @@ export interface SendOptions {
 /** The client's own message when more requests wait for a connection than `poolSize` allows. */
 const POOL_FULL = /connection pool is full/i;
 
+/** Delay before a request refused with POOL_FULL is tried again (a connection is being opened). */
+const POOL_FULL_RETRY_MS = 5;
+
 /**
  * Sends protocol commands through the `memcached` client's connection pool and reply parser,
  * and makes every request settle exactly once:
  *
  * - the client calls back with errors as strings, Errors or arrays; they become ConnectorErrors;
- * - it drops the callbacks of requests in flight on a connection that closes; a sweep fails
- *   requests with no reply after the operation timeout, counting it against the server;
+ * - it drops the requests queued on a connection that closes: they fail when it closes;
+ * - it refuses requests while all `poolSize` connections are still opening: they are retried;
+ * - a hung server never answers: a sweep fails requests with no reply after the operation
+ *   timeout, counting it against the server;
  * - requests for a server marked down fail at once, without touching the network.
  *
  * Keys are already safe (see KeyEncoder) and sizes already checked, so commands go to
@@ -40,9 +44,10 @@ const POOL_FULL = /connection pool is full/i;
 export class Transport {
   private readonly client: Memcached;
   private readonly single: string | null;
-  private readonly inFlight = new Map<string, Set<InFlight>>();
+  private readonly inFlight = new Map<string, InFlightList>();
   private readonly sweepTimer: NodeJS.Timeout;
   private closed = false;
+  private readonly sockets: PooledSockets;
 
   constructor(
     private readonly options: ResolvedMemcachedOptions,
@@ -58,14 +63,21 @@ export class Transport {
     });
     // Failures are tracked by ServerHealth instead of the client's own bookkeeping.
     this.client.connectionIssue = (error, socket) => this.onConnectionIssue(error, socket);
-    this.single = options.servers.length === 1 ? options.servers[0]! : null;
-    for (const server of options.servers) this.inFlight.set(server, new Set());
+    this.sockets = new PooledSockets(this.client, (server, queued) => {
+      const error = new ConnectorError(
+        'BACKEND',
+        `memcached connection to ${server} closed before the reply`,
+      );
+      for (const query of queued) (query as Partial<Query>).request?.settle(error);
+    });
+    // One server and no spares: no hashing at all.
+    this.single =
+      options.servers.length === 1 && options.failOverServers.length === 0 ? options.servers[0]! : null;
+    for (const server of [...options.servers, ...options.failOverServers]) {
+      this.inFlight.set(server, new InFlightList());
+    }
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(50, Math.min(1000, replyTimeoutMs / 4)));
     this.sweepTimer.unref();
-  }
-
-  get servers(): readonly string[] {
-    return this.options.servers;
   }
 
   /** The server a memcached key lives on (consistent hashing over the servers in the ring). */
@@ -77,12 +89,14 @@ export class Transport {
     return server;
   }
 
-  /** Fail-over (option `remove`): the server's keys move to the others until it is back. */
-  setInRing(server: string, present: boolean): void {
-    if (this.single !== null) return;
+  /** The client's hash ring, for fail-over (see FailoverPlan). */
+  ringControl(): RingControl {
     const ring = this.client.HashRing;
-    if (present && !ring.has(server)) ring.add(server);
-    else if (!present && ring.has(server)) ring.remove(server);
+    return {
+      swap: (from, to) => void ring.swap(from, to),
+      add: (server) => void ring.add(server),
+      remove: (server) => void ring.remove(server),
+    };
   }
 
   send(server: string, type: string, command: string, options: SendOptions = {}): Promise<unknown> {
@@ -97,41 +111,34 @@ export class Transport {
     if (pending === undefined)
       return Promise.reject(new ConnectorError('BACKEND', `memcached: unknown server ${server}`));
     return new Promise<unknown>((resolve, reject) => {
-      const request: InFlight = {
-        deadline: Date.now() + this.replyTimeoutMs,
-        settle(err, result) {
-          if (!pending.delete(request)) return;
-          if (err === null) resolve(result);
-          else reject(err);
-        },
-      };
-      pending.add(request);
+      const request = new InFlightRequest(Date.now() + this.replyTimeoutMs, pending, resolve, reject);
       const query: Query = {
         type,
         command,
         multi: options.multi === true,
-        callback: (err, result) => this.onReply(server, request, query, err, result),
+        request,
+        callback: (err, result) => this.onReply(server, query, err, result),
       };
-      try {
-        this.client.command(() => query, server);
-      } catch (err) {
-        // The client throws synchronously on some malformed input; never let it escape.
-        request.settle(
-          new ConnectorError('BACKEND', `memcached ${type} on ${server} failed: ${describe(err)}`, {
-            cause: err,
-          }),
-        );
-      }
+      this.dispatch(server, query);
     });
   }
 
-  private onReply(
-    server: string,
-    request: InFlight,
-    query: Query,
-    rawErr: unknown,
-    rawResult: unknown,
-  ): void {
+  private dispatch(server: string, query: Query): void {
+    try {
+      this.sockets.coalesceWrites(server);
+      this.client.command(() => query, server);
+    } catch (err) {
+      // The client throws synchronously on some malformed input; never let it escape.
+      query.request.settle(
+        new ConnectorError('BACKEND', `memcached ${query.type} on ${server} failed: ${describe(err)}`, {
+          cause: err,
+        }),
+      );
+    }
+  }
+
+  private onReply(server: string, query: Query, rawErr: unknown, rawResult: unknown): void {
+    const request = query.request;
     // The client empties its error and result arrays right after this callback returns.
     const err = Array.isArray(rawErr) ? rawErr.slice() : rawErr;
     const result = Array.isArray(rawResult) ? rawResult.slice() : rawResult;
@@ -151,6 +158,11 @@ export class Transport {
       }
     } else if (isNotStored(err)) {
       request.settle(null, false);
+    } else if (!replied && POOL_FULL.test(describe(err)) && this.mayRetry(request)) {
+      // Every pooled connection is still being opened: try again shortly, within the deadline.
+      setTimeout(() => {
+        if (!request.settled && !this.closed) this.dispatch(server, query);
+      }, POOL_FULL_RETRY_MS);
     } else {
       const what = replied ? `${query.type} failed` : 'is unreachable';
       request.settle(
@@ -181,21 +193,25 @@ export class Transport {
     );
   }
 
+  private mayRetry(request: InFlightRequest): boolean {
+    return !this.closed && !request.settled && Date.now() + POOL_FULL_RETRY_MS < request.deadline;
+  }
+
   /** Fails every request waiting on a server (it was marked down: its replies will not come). */
   failInFlight(server: string, cause: ConnectorError): void {
-    const pending = this.inFlight.get(server);
-    if (pending === undefined) return;
-    const error = serverDown(server, cause);
-    for (const request of pending) request.settle(error);
+    this.inFlight.get(server)?.failAll(serverDown(server, cause));
   }
 
   /** Fails requests whose reply is overdue: the client lost their callback, or the server hangs. */
   private sweep(): void {
     const now = Date.now();
     for (const [server, pending] of this.inFlight) {
-      for (const request of pending) {
-        // Deadlines grow with insertion order: stop at the first request still in time.
-        if (request.deadline > now) break;
+      // Deadlines grow with insertion order: stop at the first request still in time.
+      for (
+        let request = pending.first();
+        request !== null && request.deadline <= now;
+        request = pending.first()
+      ) {
         const error = new ConnectorError(
           'TIMEOUT',
           `memcached ${server} did not reply within ${this.replyTimeoutMs} ms`,
@@ -211,8 +227,7 @@ export class Transport {
     this.closed = true;
     clearInterval(this.sweepTimer);
     for (const [server, pending] of this.inFlight) {
-      const error = new ConnectorError('CLOSED', `memcached connection to ${server} was closed`);
-      for (const request of pending) request.settle(error);
+      pending.failAll(new ConnectorError('CLOSED', `memcached connection to ${server} was closed`));
     }
     this.client.end();
     // A connection still being opened joins the pool after end(); close it once it has.

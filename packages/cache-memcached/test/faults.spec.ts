@@ -88,7 +88,7 @@ function nodeAddress(fixture: ServiceFixture, index: number): string {
 }
 
 describe('faults in a pool of three', () => {
-  const pool = useService('memcached-pool');
+  const pool = useService('memcached-pool', { local: true });
 
   afterEach(async () => {
     // Leave the pool whole for the next test, whatever happened.
@@ -215,7 +215,7 @@ describe('faults in a pool of three', () => {
 });
 
 describe('faults on a single server', () => {
-  const single = useService('memcached');
+  const single = useService('memcached', { local: true });
 
   afterEach(async () => {
     const node = single.handle.nodes[0]!;
@@ -254,6 +254,70 @@ describe('faults on a single server', () => {
   );
 
   it(
+    'SIGKILL with a request in flight: the request fails at once, not after the operation timeout',
+    async () => {
+      const w = watched(single.url, { operationTimeoutMs: 5000 });
+      const { connector } = w;
+      await connector.whenReady();
+      await connector.set('k', 1);
+      const node = single.handle.nodes[0]!;
+      node.pause();
+      const pending = connector.get('k').then(
+        () => null,
+        (err: unknown) => err as ConnectorError,
+      );
+      await sleep(100);
+      const killedAt = Date.now();
+      await node.kill('SIGKILL');
+      const err = await pending;
+      expect(err?.code).toBe('BACKEND');
+      expect(Date.now() - killedAt).toBeLessThan(1000);
+      await connector.close();
+    },
+    T,
+  );
+
+  it(
+    'requests queued on a connection that is closed under them (idle timeout on a hung server) fail when it closes',
+    async () => {
+      const w = watched(single.url, { operationTimeoutMs: 5000, idle: 300 });
+      const { connector } = w;
+      await connector.whenReady();
+      await connector.set('k', 1);
+      single.handle.nodes[0]!.pause();
+      const started = Date.now();
+      const err = await connector.get('k').then(
+        () => null,
+        (e: unknown) => e as ConnectorError,
+      );
+      expect(err?.code).toBe('BACKEND');
+      expect(err?.message).toContain('closed before the reply');
+      expect(Date.now() - started).toBeLessThan(2000);
+      single.handle.nodes[0]!.resume();
+      await connector.close();
+    },
+    T,
+  );
+
+  it(
+    'a burst larger than poolSize while every connection is being (re)opened waits for them instead of failing',
+    async () => {
+      // idle: the pooled connection closes after 100 ms without traffic, so the burst finds none.
+      const w = watched(single.url, { poolSize: 2, idle: 100 });
+      const { connector } = w;
+      await connector.whenReady();
+      await sleep(400);
+      const keys = Array.from({ length: 64 }, (_, i) => `burst-${i}`);
+      const outcomes = await Promise.allSettled(keys.map((k, i) => connector.set(k, i)));
+      expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+      expect<unknown>(await connector.getBulk(keys)).toEqual(keys.map((_, i) => i));
+      expect(w.downs).toEqual([]);
+      await connector.close();
+    },
+    T,
+  );
+
+  it(
     'a connector started while the server is down connects once it is up',
     async () => {
       await single.handle.nodes[0]!.kill('SIGKILL');
@@ -265,6 +329,46 @@ describe('faults on a single server', () => {
       await eventually(() => connector.isReady, 10_000, 'ready');
       await connector.set('x', 1);
       expect<unknown>(await connector.get('x')).toBe(1);
+      await connector.close();
+    },
+    T,
+  );
+});
+
+describe('fail-over to a spare server', () => {
+  const pool = useService('memcached-pool', { size: 4, local: true });
+
+  it(
+    "a spare takes a dead server's keys (and only those) and hands them back when it returns",
+    async () => {
+      const addresses = pool.handle.nodes.map((_, i) => nodeAddress(pool, i));
+      const [first, second, third, spare] = addresses as [string, string, string, string];
+      const w = watched(`memcached://${first},${second},${third}`, { failOverServers: [spare] });
+      const { connector } = w;
+      await connector.whenReady();
+      const keys = Array.from({ length: 90 }, (_, i) => `spare-${i}`);
+      const before = new Map(keys.map((k) => [k, connector.serverFor(k)]));
+      expect(new Set(before.values())).toEqual(new Set([first, second, third]));
+
+      await pool.handle.nodes[0]!.kill('SIGKILL');
+      const onFirst = keys.filter((k) => before.get(k) === first);
+      await Promise.allSettled(onFirst.map((k) => connector.get(k)));
+      await eventually(() => w.downs.length > 0, 5000, 'serverDown');
+      expect(connector.failoverState()).toEqual({ [first]: spare, [second]: second, [third]: third });
+      for (const key of keys) {
+        expect(connector.serverFor(key)).toBe(before.get(key) === first ? spare : before.get(key)!);
+      }
+      await connector.setBulk(keys.map((key) => ({ key, value: key })));
+      expect<unknown>(await connector.getBulk(keys)).toEqual(keys);
+      expect(connector.isReady).toBe(true);
+
+      await pool.handle.nodes[0]!.restart();
+      await eventually(() => w.ups.length > 0, 10_000, 'serverUp');
+      expect(connector.failoverState()).toEqual({ [first]: first, [second]: second, [third]: third });
+      for (const key of keys) expect(connector.serverFor(key)).toBe(before.get(key)!);
+      // Keys of the other servers were never moved; the returned server starts empty.
+      const back = await connector.getBulk(keys);
+      keys.forEach((key, i) => expect<unknown>(back[i]).toBe(before.get(key) === first ? null : key));
       await connector.close();
     },
     T,

@@ -1,8 +1,11 @@
 import '@connector-kit/test-suite/dist/services';
 import { msgpackCodec } from '@connector-kit/connector-core';
 import { expectCode, randomPrefix, useService, valueOfEncodedSize } from '@connector-kit/test-suite';
+import { Transport } from '@connector-kit/cache-memcached/dist/transport';
+import { ServerHealth } from '@connector-kit/cache-memcached/dist/server-health';
 import {
   ITEM_HEADER_MAX_BYTES,
+  resolveMemcachedOptions,
   ITEM_OVERHEAD_BYTES,
   MEMCACHED_MAX_KEY_BYTES,
   MemcachedCache,
@@ -13,7 +16,7 @@ const T = 30_000;
 const SMALL_ITEM = 64 * 1024;
 
 describe('value size limits against a server started with -I 64k', () => {
-  const server = useService('memcached', { maxItemBytes: SMALL_ITEM });
+  const server = useService('memcached', { maxItemBytes: SMALL_ITEM, local: true });
   let raw: RawConnection;
 
   beforeAll(async () => {
@@ -97,6 +100,44 @@ describe('value size limits against a server started with -I 64k', () => {
         expect<unknown>(await connector.get('binary')).toEqual({ n: 255, f: 1.5, list: [true, null, -1] });
       } finally {
         await connector.close();
+      }
+    },
+    T,
+  );
+
+  it(
+    'a SERVER_ERROR reply fails only its request: the connection and the server stay in use',
+    async () => {
+      // Below the connector, where nothing stops an oversized item: the server answers
+      // "SERVER_ERROR object too large for cache", which the client reports as a broken connection.
+      const settings = resolveMemcachedOptions({ url: server.url });
+      const downs: string[] = [];
+      const health = new ServerHealth(
+        settings.servers,
+        { failures: 1, retryMs: 1000 },
+        {
+          probe: () => Promise.resolve(),
+          onDown: (s) => downs.push(s),
+          onUp: () => undefined,
+        },
+      );
+      const transport = new Transport(settings, health, 2000);
+      health.start(new Map());
+      const target = settings.servers[0]!;
+      try {
+        const data = 'x'.repeat(SMALL_ITEM * 2);
+        const outcome = await transport.send(target, 'set', `set too-big 0 0 ${data.length}\r\n${data}`).then(
+          () => null,
+          (err: unknown) => err as Error,
+        );
+        expect(outcome?.message).toContain('SERVER_ERROR');
+        expect(health.downError(target)).toBeNull();
+        expect(downs).toEqual([]);
+        expect(await transport.send(target, 'set', 'set fine 0 0 2\r\nok')).toBe(true);
+        expect(await transport.send(target, 'get', 'get fine')).toBe('ok');
+      } finally {
+        health.close();
+        transport.close();
       }
     },
     T,

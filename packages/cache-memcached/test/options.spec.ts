@@ -34,12 +34,13 @@ describe('options and URL', () => {
       retry: MEMCACHED_DEFAULTS.retry,
       idle: MEMCACHED_DEFAULTS.idle,
       remove: MEMCACHED_DEFAULTS.remove,
+      failOverServers: [],
     });
   });
 
   it('reads servers (default port 11211) and pool options from the URL', () => {
     const resolved = resolveMemcachedOptions({
-      url: 'memcached://10.0.0.1:11311,cache-b,[::1]:11411?poolSize=4&timeout=250&retries=1&failures=3&retry=500&idle=9000&remove=true&maxItemBytes=2097152#app:',
+      url: 'memcached://10.0.0.1:11311,cache-b,[::1]:11411?poolSize=4&timeout=250&retries=1&failures=3&retry=500&idle=9000&remove=true&maxItemBytes=2097152&failOverServers=spare-1,spare-2:11311#app:',
     });
     expect(resolved).toEqual({
       servers: ['10.0.0.1:11311', 'cache-b:11211', '::1:11411'],
@@ -51,6 +52,7 @@ describe('options and URL', () => {
       idle: 9000,
       remove: true,
       maxItemBytes: 2097152,
+      failOverServers: ['spare-1:11211', 'spare-2:11311'],
     });
   });
 
@@ -80,6 +82,8 @@ describe('options and URL', () => {
       [{ servers: ['host:99999'] }, 'servers'],
       [{ servers: ['bad host:1'] }, 'servers'],
       [{ remove: 'yes' as unknown as boolean }, 'remove'],
+      [{ servers: ['a:1'], failOverServers: ['a:1'] }, 'failOverServers'],
+      [{ failOverServers: ['no port:x'] }, 'failOverServers'],
     ];
     for (const [options, field] of cases) {
       const err = configError(options);

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { parseConnectorUrl } from '@connector-kit/connector-core';
 
 /**
  * A second, independent connection to a memcached server speaking the text protocol over a plain
@@ -132,4 +133,9 @@ function singleGetComplete(reply: Buffer): boolean {
   const match = /^VALUE \S+ \d+ (\d+)\r\n/.exec(text);
   if (!match) return /^(?:ERROR|CLIENT_ERROR|SERVER_ERROR)[^\n]*\r\n$/.test(text);
   return reply.length >= match[0].length + Number(match[1]) + '\r\nEND\r\n'.length;
+}
+
+/** Raw connections to every server of a `memcached://` URL (launched or external). */
+export function openRawConnections(url: string): Promise<RawConnection[]> {
+  return Promise.all(parseConnectorUrl(url).hosts.map((h) => RawConnection.open(h.host, h.port ?? 11211)));
 }

@@ -7,7 +7,7 @@ import {
   MemcachedCache,
   toExptime,
 } from '@connector-kit/cache-memcached';
-import { RawConnection } from './raw-connection';
+import { openRawConnections, type RawConnection } from './raw-connection';
 
 const T = 20_000;
 const DAY_MS = 24 * 3600 * 1000;
@@ -65,8 +65,7 @@ describe('TTL on a real memcached (remaining TTL read over a raw connection)', (
   beforeAll(async () => {
     connector = new MemcachedCache({ url: server.url, prefix: randomPrefix() });
     await connector.whenReady();
-    const node = server.handle.nodes[0]!;
-    raw = await RawConnection.open(node.host, node.port);
+    [raw] = (await openRawConnections(server.url)) as [RawConnection];
   }, T);
   afterAll(async () => {
     raw?.close();
