@@ -1,10 +1,9 @@
 import { createRequire } from 'node:module';
 import { DeepstreamPlugin, Redis, RedisCache } from '@connector-kit/cache-redis';
 import { startService, type ServiceHandle } from '@connector-kit/test-suite';
-import '@connector-kit/test-suite/dist/services';
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
-import type { BenchContext, BenchSuite } from '../harness';
+import { defaultDurationMs, runClosedLoop, type BenchContext, type BenchSuite } from '../harness';
 
 /**
  * The Redis connector against raw ioredis and the Redis connectors a deepstream operator could
@@ -56,16 +55,56 @@ function hostPort(url: string): { host: string; port: number } {
   return { host: parsed.hostname, port: Number(parsed.port || 6379) };
 }
 
-async function measurePair(
+interface Target {
+  name: string;
+  set(key: string): Promise<unknown>;
+  get(key: string): Promise<unknown>;
+}
+
+function roundsFromEnv(): number {
+  const rounds = Number(process.env.BENCH_ROUNDS);
+  return Number.isInteger(rounds) && rounds > 0 ? rounds : 3;
+}
+
+/**
+ * Measures every target in interleaved rounds and records each target's median round. On a
+ * shared machine the load changes from second to second; interleaving spreads that over all
+ * targets instead of punishing whichever ran at a bad moment.
+ */
+async function measureInterleaved(
   ctx: BenchContext,
-  target: string,
+  op: 'set' | 'get',
   concurrency: number,
-  keys: string[],
-  set: (key: string) => Promise<unknown>,
-  get: (key: string) => Promise<unknown>,
+  targets: Target[],
 ): Promise<void> {
-  await ctx.measure(target, 'set', concurrency, (i) => set(keys[i % KEY_COUNT]!));
-  await ctx.measure(target, 'get', concurrency, (i) => get(keys[i % KEY_COUNT]!));
+  const rounds = roundsFromEnv();
+  const roundMs = Math.max(200, Math.round(defaultDurationMs() / 2));
+  const results = new Map<string, Awaited<ReturnType<typeof runClosedLoop>>[]>();
+  for (let round = 0; round < rounds; round++) {
+    for (const target of targets) {
+      const keys = Array.from({ length: KEY_COUNT }, (_, i) => `bench-${target.name}-${i}`);
+      const fn =
+        op === 'set'
+          ? (i: number) => target.set(keys[i % KEY_COUNT]!)
+          : (i: number) => target.get(keys[i % KEY_COUNT]!);
+      const result = await runClosedLoop(concurrency, fn, roundMs, 200);
+      results.set(target.name, [...(results.get(target.name) ?? []), result]);
+    }
+  }
+  for (const target of targets) {
+    const sorted = [...results.get(target.name)!].sort((a, b) => a.opsPerSec - b.opsPerSec);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    ctx.record({
+      target: target.name,
+      op,
+      concurrency,
+      ...median,
+      notes: `median of ${rounds} interleaved rounds of ${roundMs} ms`,
+    });
+    console.error(
+      `  redis | ${target.name} | ${op} c=${concurrency}: ${Math.round(median.opsPerSec)} ops/s (rounds: ${sorted.map((r) => Math.round(r.opsPerSec)).join(', ')})`,
+    );
+  }
 }
 
 export const suite: BenchSuite = {
@@ -80,7 +119,10 @@ export const suite: BenchSuite = {
 
       const raw = new Redis(url);
       const rawAuto = new Redis(url, { enableAutoPipelining: true });
-      closers.push(() => raw.quit(), () => rawAuto.quit());
+      closers.push(
+        () => raw.quit(),
+        () => rawAuto.quit(),
+      );
 
       const connector = new RedisCache({ url });
       closers.push(() => connector.close());
@@ -90,8 +132,17 @@ export const suite: BenchSuite = {
       const { CacheConnector: DeepstreamCache } = load('@deepstream/cache-redis') as {
         CacheConnector: new (options: object, services: object, config: object) => DeepstreamCachePeer;
       };
-      const quietLogger = { fatal: () => undefined, warn: () => undefined, error: () => undefined, info: () => undefined };
-      const deepstreamCache = new DeepstreamCache({ host, port }, { logger: { getNameSpace: () => quietLogger } }, {});
+      const quietLogger = {
+        fatal: () => undefined,
+        warn: () => undefined,
+        error: () => undefined,
+        info: () => undefined,
+      };
+      const deepstreamCache = new DeepstreamCache(
+        { host, port },
+        { logger: { getNameSpace: () => quietLogger } },
+        {},
+      );
       closers.push(() => deepstreamCache.close());
 
       const ClassicCache = load('deepstream.io-cache-redis') as new (options: object) => ClassicCachePeer;
@@ -111,76 +162,49 @@ export const suite: BenchSuite = {
         keyv.set('bench-warmup', 1),
       ]);
 
-      const keysFor = (label: string): string[] => Array.from({ length: KEY_COUNT }, (_, i) => `bench-${label}-${i}`);
+      const json = (text: string | null): unknown => JSON.parse(text ?? 'null');
+      // The baseline first: every other row is compared with the first "raw" row.
+      const targets: Target[] = [
+        {
+          name: 'raw ioredis',
+          set: (k) => raw.set(k, JSON.stringify(value)),
+          get: async (k) => json(await raw.get(k)),
+        },
+        {
+          name: 'raw ioredis (auto-pipelining)',
+          set: (k) => rawAuto.set(k, JSON.stringify(value)),
+          get: async (k) => json(await rawAuto.get(k)),
+        },
+        { name: 'connector', set: (k) => connector.set(k, value), get: (k) => connector.get(k) },
+        {
+          name: 'connector (deepstream plugin API)',
+          set: (k) => callback((done) => plugin.set(k, 1, value, done)),
+          get: (k) => callback((done) => plugin.get(k, done)),
+        },
+        {
+          name: '@deepstream/cache-redis@2.0.9',
+          set: (k) => callback((done) => deepstreamCache.set(k, 1, value, done)),
+          get: (k) => callback((done) => deepstreamCache.get(k, done)),
+        },
+        {
+          name: 'deepstream.io-cache-redis@1.2.2',
+          set: (k) => callback((done) => classic.set(k, value, done)),
+          get: (k) => callback((done) => classic.get(k, done)),
+        },
+        { name: '@keyv/redis (keyv)', set: (k) => keyv.set(k, value), get: (k) => keyv.get(k) },
+      ];
       for (const concurrency of [1, 64]) {
-        // First: the baseline every other row is compared with.
-        let keys = keysFor('raw');
-        await measurePair(
-          ctx,
-          'raw ioredis',
-          concurrency,
-          keys,
-          (key) => raw.set(key, JSON.stringify(value)),
-          async (key) => JSON.parse((await raw.get(key)) ?? 'null') as unknown,
-        );
-        keys = keysFor('auto');
-        await measurePair(
-          ctx,
-          'raw ioredis (auto-pipelining)',
-          concurrency,
-          keys,
-          (key) => rawAuto.set(key, JSON.stringify(value)),
-          async (key) => JSON.parse((await rawAuto.get(key)) ?? 'null') as unknown,
-        );
-        keys = keysFor('connector');
-        await measurePair(
-          ctx,
-          'connector',
-          concurrency,
-          keys,
-          (key) => connector.set(key, value),
-          (key) => connector.get(key),
-        );
-        keys = keysFor('plugin');
-        await measurePair(
-          ctx,
-          'connector (deepstream plugin API)',
-          concurrency,
-          keys,
-          (key) => callback((done) => plugin.set(key, 1, value, done)),
-          (key) => callback((done) => plugin.get(key, done)),
-        );
-        keys = keysFor('ds');
-        await measurePair(
-          ctx,
-          '@deepstream/cache-redis@2.0.9',
-          concurrency,
-          keys,
-          (key) => callback((done) => deepstreamCache.set(key, 1, value, done)),
-          (key) => callback((done) => deepstreamCache.get(key, done)),
-        );
-        keys = keysFor('classic');
-        await measurePair(
-          ctx,
-          'deepstream.io-cache-redis@1.2.2',
-          concurrency,
-          keys,
-          (key) => callback((done) => classic.set(key, value, done)),
-          (key) => callback((done) => classic.get(key, done)),
-        );
-        keys = keysFor('keyv');
-        await measurePair(
-          ctx,
-          '@keyv/redis (keyv)',
-          concurrency,
-          keys,
-          (key) => keyv.set(key, value),
-          (key) => keyv.get(key),
-        );
+        await measureInterleaved(ctx, 'set', concurrency, targets);
+        await measureInterleaved(ctx, 'get', concurrency, targets);
       }
-      ctx.note(`${VALUE_BYTES}-byte JSON values, ${KEY_COUNT} keys per target; raw ioredis serialises with JSON too`);
+      ctx.note(
+        `${VALUE_BYTES}-byte JSON values, ${KEY_COUNT} keys per target; raw ioredis serialises with JSON too`,
+      );
     } finally {
-      for (const close of closers.reverse()) await Promise.resolve().then(close).catch(() => undefined);
+      for (const close of closers.reverse())
+        await Promise.resolve()
+          .then(close)
+          .catch(() => undefined);
       await service.stop();
     }
   },
