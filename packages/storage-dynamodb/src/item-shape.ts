@@ -7,7 +7,7 @@
  *   val            native value (S, N, BOOL, NULL, L, M) — or, when `fmt` is present, the
  *                  codec's bytes: S holding the JSON text for the JSON codec, B for others
  *   fmt            S   the codec's name, only for encoded values
- *   ord            M   key order of objects a sorted insert would not reproduce (native only)
+ *   ord            S   JSON text: key order of objects a sorted insert would not reproduce (native only)
  *   <ttlAttribute> N   expiry in epoch seconds, only with a TTL (DynamoDB's TTL format)
  */
 import { createHash } from 'node:crypto';

@@ -7,8 +7,9 @@
  *
  * DynamoDB maps do not keep key order, JSON objects do. Objects whose keys are in the order a
  * sorted insert reproduces (array-index keys first, then ascending) need nothing more; for the
- * others the key order is recorded in a separate `order` attribute: a map from the object's
- * position (pre-order count of objects in the value) to its list of keys.
+ * others the key order is recorded in a separate `order` attribute: JSON text (one string is far
+ * cheaper for the SDK to carry than nested lists) of an object mapping the object's position
+ * (pre-order count of objects in the value) to its list of keys, e.g. `{"0":["name","age"]}`.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ConnectorError, type JsonValue } from '@connector-kit/connector-core';
@@ -61,8 +62,8 @@ function isNativeString(s: string): boolean {
 class NativeEncoder {
   bytes = 0;
   private objects = 0;
-  private readonly orders: Record<string, AttributeValue> = {};
-  private orderBytes = 0;
+  private readonly orders: Record<string, readonly string[]> = {};
+  private hasOrder = false;
 
   constructor(private readonly budget: number) {}
 
@@ -126,19 +127,14 @@ class NativeEncoder {
   }
 
   private recordOrder(position: number, keys: readonly string[]): void {
-    const name = String(position);
-    this.orders[name] = { L: keys.map((k) => ({ S: k })) };
-    this.orderBytes += ELEMENT_BYTES + name.length + CONTAINER_BYTES;
-    for (const key of keys) this.orderBytes += ELEMENT_BYTES + utf8Bytes(key);
+    this.orders[String(position)] = keys;
+    this.hasOrder = true;
   }
 
   finish(value: AttributeValue): NativeValue {
-    const hasOrder = this.orderBytes > 0;
-    return {
-      value,
-      order: hasOrder ? { M: this.orders } : null,
-      bytes: this.bytes + (hasOrder ? CONTAINER_BYTES + this.orderBytes : 0),
-    };
+    if (!this.hasOrder) return { value, order: null, bytes: this.bytes };
+    const text = JSON.stringify(this.orders);
+    return { value, order: { S: text }, bytes: this.bytes + utf8Bytes(text) };
   }
 }
 
@@ -160,7 +156,7 @@ function corrupt(what: string): ConnectorError {
 
 /** Rebuilds the JSON value (a fresh object on every call). */
 export function fromNative(value: AttributeValue, order: AttributeValue | undefined): JsonValue {
-  const orders = order?.M ?? {};
+  const orders = parseOrders(order);
   let objects = 0;
   const decode = (attribute: AttributeValue): JsonValue => {
     if (attribute.S !== undefined) return attribute.S;
@@ -174,7 +170,7 @@ export function fromNative(value: AttributeValue, order: AttributeValue | undefi
     if (attribute.L !== undefined) return attribute.L.map(decode);
     if (attribute.M !== undefined) {
       const map = attribute.M;
-      const keys = keyOrder(map, orders[String(objects++)]);
+      const keys = keyOrder(map, orders?.[String(objects++)]);
       const out: { [key: string]: JsonValue } = {};
       for (const key of keys) {
         Object.defineProperty(out, key, {
@@ -191,17 +187,27 @@ export function fromNative(value: AttributeValue, order: AttributeValue | undefi
   return decode(value);
 }
 
+/** The recorded orders, or null when there are none or they are not readable (edited by hand). */
+function parseOrders(order: AttributeValue | undefined): Record<string, unknown> | null {
+  if (order?.S === undefined) return null;
+  try {
+    const parsed: unknown = JSON.parse(order.S);
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The recorded key order when it names exactly the map's keys, else sorted order. */
-function keyOrder(map: Record<string, AttributeValue>, recorded: AttributeValue | undefined): string[] {
+function keyOrder(map: Record<string, AttributeValue>, recorded: unknown): string[] {
   const keys = Object.keys(map);
-  const list = recorded?.L;
-  if (list && list.length === keys.length) {
-    const names = list.map((item) => item.S);
+  if (Array.isArray(recorded) && recorded.length === keys.length) {
     const seen = new Set<string>();
-    const valid = names.every(
-      (n) => n !== undefined && Object.prototype.hasOwnProperty.call(map, n) && !seen.has(n) && seen.add(n),
+    const valid = recorded.every(
+      (n: unknown) =>
+        typeof n === 'string' && Object.prototype.hasOwnProperty.call(map, n) && !seen.has(n) && seen.add(n),
     );
-    if (valid) return names as string[];
+    if (valid) return recorded as string[];
   }
   return keys.sort();
 }

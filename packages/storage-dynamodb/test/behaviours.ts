@@ -12,7 +12,13 @@ import {
   PutItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { ConnectorError, jsonCodec, type JsonValue, type Logger } from '@connector-kit/connector-core';
+import {
+  ConnectorError,
+  jsonCodec,
+  msgpackCodec,
+  type JsonValue,
+  type Logger,
+} from '@connector-kit/connector-core';
 import {
   expectCode,
   randomKey,
@@ -107,7 +113,9 @@ export function describeDynamoBehaviours(
         expect<unknown>(item?.val?.M?.name).toEqual({ S: 'Ada' });
         expect<unknown>(item?.val?.M?.tags).toEqual({ L: [{ S: 'x' }, { S: 'y' }] });
         expect<unknown>(item?.val?.M?.nested?.M?.a).toEqual({ N: '2' });
-        expect<unknown>(item?.ord).toBeDefined();
+        expect<unknown>(item?.ord).toEqual({
+          S: '{"0":["7","name","tags","n","ok","none","nested"],"1":["b","a"]}',
+        });
         const back = await connector.get(key);
         expect<unknown>(JSON.stringify(back)).toBe(JSON.stringify(value));
       },
@@ -198,6 +206,31 @@ export function describeDynamoBehaviours(
       },
       T,
     );
+
+    it('with the msgpack codec, values DynamoDB cannot hold are stored as binary, up to maxValueBytes', async () => {
+      const { raw, table } = await setup();
+      const prefix = randomPrefix();
+      const connector = await another({ prefix, codec: 'msgpack' });
+      const key = randomKey();
+      await connector.set(key, { huge: 1e300, list: [1, 'two'] });
+      const item = await rawGet(raw, table, prefix + key);
+      expect<unknown>(item?.fmt).toEqual({ S: 'msgpack' });
+      expect<unknown>(item?.val?.B instanceof Uint8Array).toBe(true);
+      expect<unknown>(await connector.get(key)).toEqual({ huge: 1e300, list: [1, 'two'] });
+      // [1e300, "xxx…"]: 1 (array) + 9 (float64) + 5 (str32 header) + the string.
+      const max = connector.supports.maxValueBytes;
+      const atMax: JsonValue = [1e300, 'x'.repeat(max - 15)];
+      expect<unknown>(msgpackCodec.encode(atMax).byteLength).toBe(max);
+      await connector.set(key, atMax);
+      expect<unknown>((await rawGet(raw, table, prefix + key))?.fmt).toEqual({ S: 'msgpack' });
+      expect<unknown>(await connector.get(key)).toEqual(atMax);
+      await expectCode(connector.set(key, [1e300, 'x'.repeat(max - 14)]), 'VALUE_TOO_LARGE');
+      // A JSON-encoded item read through the msgpack connector is reported, not misread.
+      const jsonOne = await another({ prefix });
+      await jsonOne.set(key, 1e300);
+      const err = await expectCode(connector.get(key), 'CORRUPT');
+      expect<unknown>(err.message).toContain('"json" codec');
+    }, 60_000);
 
     it(
       'head reads only the version: an item whose value cannot be decoded still has a version',

@@ -8,7 +8,10 @@ describe('storage-dynamodb on dynalite', () => {
 
   describeConnector({
     name: 'dynamodb (dynalite)',
-    create: ({ prefix }) => new DynamoDBStorage({ url: service.url, prefix, createTable: true }),
+    // 1,000 parallel writes queue behind 64 sockets; on a loaded 2-core test machine that can take
+    // longer than the 5 s production default, which is about a single request, not a burst.
+    create: ({ prefix }) =>
+      new DynamoDBStorage({ url: service.url, prefix, createTable: true, operationTimeoutMs: 15_000 }),
     createUnreachable: async () =>
       new DynamoDBStorage({ url: await unreachableUrl(), operationTimeoutMs: 1500 }),
     supports: { ttl: true, ttlGranularityMs: 1000, bulk: true, compareAndSet: true, persistent: true },

@@ -9,6 +9,7 @@ import {
   sleep,
   useService,
   withUnhandledRejectionWatch,
+  type ServiceNode,
 } from '@connector-kit/test-suite';
 import type { DynamoDBStorage } from '@connector-kit/storage-dynamodb';
 import { connectorOn } from './support';
@@ -19,6 +20,12 @@ const OPERATION_TIMEOUT_MS = 2000;
 describe('storage-dynamodb when DynamoDB Local fails', () => {
   const service = useService('dynamodb-local', { persistent: true });
   let connector: DynamoDBStorage | null = null;
+  /** The launched process; an external server (DYNAMODB_ENDPOINT) cannot be killed from here. */
+  const serverNode = (): ServiceNode => {
+    const node = service.handle.nodes[0];
+    if (!node) pending('DynamoDB Local is external (DYNAMODB_ENDPOINT): fault tests need a launched server');
+    return node!;
+  };
   afterEach(async () => {
     await connector?.close();
     connector = null;
@@ -27,7 +34,7 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
   it(
     'killed mid-stream: writes fail with ConnectorErrors, "error" is emitted, and after a restart it recovers with acknowledged writes intact',
     async () => {
-      const node = service.handle.nodes[0]!;
+      const node = serverNode();
       const c = connectorOn(service, { prefix: randomPrefix(), operationTimeoutMs: OPERATION_TIMEOUT_MS });
       connector = c;
       const errors: unknown[] = [];
@@ -94,7 +101,7 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
   it(
     'frozen (SIGSTOP): operations fail with TIMEOUT within their timeout, and work again once it resumes',
     async () => {
-      const node = service.handle.nodes[0]!;
+      const node = serverNode();
       const c = connectorOn(service, { prefix: randomPrefix(), operationTimeoutMs: OPERATION_TIMEOUT_MS });
       connector = c;
       await c.whenReady();
