@@ -11,15 +11,29 @@ import {
 } from './commands';
 import { keySlot } from './key-slot';
 import { CasRequest, PendingRequest, type ReadRequest, type WriteRequest } from './requests';
+import type { RecordArgument } from './resp';
+
+/**
+ * Record bytes in one MSET before it is split: a tick of large values must not become one
+ * allocation of gigabytes (or exceed Redis' query buffer limit of 1 GB).
+ */
+export const MAX_COMMAND_BYTES = 16 * 1024 * 1024;
 
 /** What an operation does to its keys; operations of one kind can share a command. */
 const enum Kind {
   Get,
   Head,
   Set,
-  SetWithTtl,
   Delete,
   CompareAndSet,
+}
+
+/**
+ * The kind of a set with an expiry: one kind per TTL, because sets with different TTLs go into
+ * different commands, which must not be reordered for one key. (Negative, so never a Kind.)
+ */
+function setWithTtlKind(ttlMs: number): number {
+  return -ttlMs;
 }
 
 /**
@@ -29,16 +43,18 @@ const enum Kind {
  * to right, so the last set wins).
  */
 class Segment {
-  readonly kinds = new Map<string, Kind>();
+  readonly kinds = new Map<string, number>();
   readonly gets = new KeyTargets<ReadRequest<ReadRecord | null>>();
   readonly heads = new KeyTargets<ReadRequest<number | null>>();
   readonly sets = new KeyTargets<WriteRequest>();
+  /** Sets with an expiry, by TTL in ms. */
+  readonly setsWithTtl = new Map<number, KeyTargets<WriteRequest>>();
   readonly deletes = new KeyTargets<WriteRequest>();
-  /** Commands that carry one key each (SET … PX, compare-and-set), in issue order. */
+  /** Compare-and-set commands (one key each), in issue order. */
   readonly singles: PlannedCommand[] = [];
 
   /** True when none of `keys` was touched by another kind of operation in this segment. */
-  admits(keys: readonly string[], kind: Kind): boolean {
+  admits(keys: readonly string[], kind: number): boolean {
     for (const key of keys) {
       const seen = this.kinds.get(key);
       if (seen !== undefined && seen !== kind) return false;
@@ -46,7 +62,7 @@ class Segment {
     return true;
   }
 
-  claim(keys: readonly string[], kind: Kind): void {
+  claim(keys: readonly string[], kind: number): void {
     for (const key of keys) this.kinds.set(key, kind);
   }
 }
@@ -61,6 +77,8 @@ export interface BatcherOptions {
   clientKeyPrefix: string;
   /** Most keys in one multi-key command. */
   maxBatchKeys: number;
+  /** Encode commands ourselves (standalone connection without an ioredis keyPrefix). */
+  encodeCommands: boolean;
   execute: CommandExecutor;
 }
 
@@ -96,30 +114,51 @@ export class Batcher {
     return new Promise((resolve, reject) => this.addHead([key], (versions) => resolve(versions[0]!), reject));
   }
 
-  private addGet(keys: string[], resolve: (records: (ReadRecord | null)[]) => void, reject: (err: unknown) => void): void {
-    const request: ReadRequest<ReadRecord | null> = new PendingRequest(keys.length, new Array(keys.length), resolve, reject);
+  private addGet(
+    keys: string[],
+    resolve: (records: (ReadRecord | null)[]) => void,
+    reject: (err: unknown) => void,
+  ): void {
+    const request: ReadRequest<ReadRecord | null> = new PendingRequest(
+      keys.length,
+      new Array(keys.length),
+      resolve,
+      reject,
+    );
     const targets = this.segmentFor(keys, Kind.Get).gets;
     for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i);
   }
 
-  private addHead(keys: string[], resolve: (versions: (number | null)[]) => void, reject: (err: unknown) => void): void {
-    const request: ReadRequest<number | null> = new PendingRequest(keys.length, new Array(keys.length), resolve, reject);
+  private addHead(
+    keys: string[],
+    resolve: (versions: (number | null)[]) => void,
+    reject: (err: unknown) => void,
+  ): void {
+    const request: ReadRequest<number | null> = new PendingRequest(
+      keys.length,
+      new Array(keys.length),
+      resolve,
+      reject,
+    );
     const targets = this.segmentFor(keys, Kind.Head).heads;
     for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i);
   }
 
-  /** Stores `values[i]` under `keys[i]`; with `ttlMs` > 0 each with that expiry. */
-  set(keys: string[], values: Buffer[], ttlMs: number): Promise<void> {
+  /** Stores `records[i]` under `keys[i]`; with `ttlMs` > 0 each with that expiry. */
+  set(keys: string[], records: RecordArgument[], ttlMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const request: WriteRequest = new PendingRequest(keys.length, undefined, () => resolve(), reject);
       if (ttlMs > 0) {
-        const segment = this.segmentFor(keys, Kind.SetWithTtl);
-        for (let i = 0; i < keys.length; i++) {
-          segment.singles.push(new SetWithTtlCommand(keys[i]!, values[i]!, ttlMs, request));
+        const groups = this.segmentFor(keys, setWithTtlKind(ttlMs)).setsWithTtl;
+        let targets = groups.get(ttlMs);
+        if (targets === undefined) {
+          targets = new KeyTargets<WriteRequest>();
+          groups.set(ttlMs, targets);
         }
+        for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i, records[i]);
       } else {
         const targets = this.segmentFor(keys, Kind.Set).sets;
-        for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i, values[i]);
+        for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i, records[i]);
       }
     });
   }
@@ -132,15 +171,22 @@ export class Batcher {
     });
   }
 
-  /** Writes `value` only if the stored header equals `expectedHeader` (empty: key absent). */
-  compareAndSet(key: string, expectedHeader: Buffer, value: Buffer, ttlMs: number): Promise<boolean> {
+  /** Writes `value` only if the stored value starts with `expectedHeader` ('': key absent). */
+  compareAndSet(
+    key: string,
+    expectedHeader: string,
+    record: RecordArgument,
+    ttlMs: number,
+  ): Promise<boolean> {
     return new Promise((resolve, reject) => {
       const segment = this.segmentFor([key], Kind.CompareAndSet);
-      segment.singles.push(new CompareAndSetCommand(key, expectedHeader, value, ttlMs, new CasRequest(resolve, reject)));
+      segment.singles.push(
+        new CompareAndSetCommand(key, expectedHeader, record, ttlMs, new CasRequest(resolve, reject)),
+      );
     });
   }
 
-  private segmentFor(keys: readonly string[], kind: Kind): Segment {
+  private segmentFor(keys: readonly string[], kind: number): Segment {
     let segment = this.current;
     if (segment === null || !segment.admits(keys, kind)) {
       segment = new Segment();
@@ -168,20 +214,28 @@ export class Batcher {
   }
 
   private plan(segment: Segment, out: PlannedCommand[]): void {
-    if (segment.gets.size > 0) for (const part of this.split(segment.gets)) out.push(new MGetCommand(part));
-    if (segment.heads.size > 0) for (const part of this.split(segment.heads)) out.push(new HeadersCommand(part));
-    if (segment.sets.size > 0) for (const part of this.split(segment.sets)) out.push(new MSetCommand(part));
-    if (segment.deletes.size > 0) for (const part of this.split(segment.deletes)) out.push(new DeleteCommand(part));
+    const { encodeCommands } = this.options;
+    if (segment.gets.size > 0)
+      for (const part of this.split(segment.gets)) out.push(new MGetCommand(part, encodeCommands));
+    if (segment.heads.size > 0)
+      for (const part of this.split(segment.heads)) out.push(new HeadersCommand(part));
+    if (segment.sets.size > 0)
+      for (const part of this.split(segment.sets)) out.push(new MSetCommand(part, encodeCommands));
+    for (const [ttlMs, targets] of segment.setsWithTtl) {
+      for (const part of this.split(targets)) out.push(new SetWithTtlCommand(part, ttlMs, encodeCommands));
+    }
+    if (segment.deletes.size > 0)
+      for (const part of this.split(segment.deletes)) out.push(new DeleteCommand(part, encodeCommands));
     for (const single of segment.singles) out.push(single);
   }
 
   /** Splits by hash slot (cluster) and into chunks of at most maxBatchKeys. */
   private split<R>(targets: KeyTargets<R>): KeyTargets<R>[] {
     const { maxBatchKeys, splitBySlot, clientKeyPrefix } = this.options;
-    if (!splitBySlot && targets.size <= maxBatchKeys) return [targets];
+    if (!splitBySlot && targets.size <= maxBatchKeys && targets.bytes <= MAX_COMMAND_BYTES) return [targets];
     const groups = new Map<number, KeyTargets<R>[]>();
     const out: KeyTargets<R>[] = [];
-    const hasValues = targets.values.length > 0;
+    const hasRecords = targets.records.length > 0;
     for (let i = 0; i < targets.size; i++) {
       const key = targets.keys[i]!;
       const slot = splitBySlot ? keySlot(clientKeyPrefix + key) : 0;
@@ -191,12 +245,17 @@ export class Batcher {
         groups.set(slot, chunks);
       }
       let chunk = chunks[chunks.length - 1];
-      if (chunk === undefined || chunk.size >= maxBatchKeys) {
+      const bytes = hasRecords ? targets.records[i]!.data.byteLength : 0;
+      if (
+        chunk === undefined ||
+        chunk.size >= maxBatchKeys ||
+        (chunk.size > 0 && chunk.bytes + bytes > MAX_COMMAND_BYTES)
+      ) {
         chunk = new KeyTargets<R>();
         chunks.push(chunk);
         out.push(chunk);
       }
-      chunk.add(key, targets.requests[i]!, targets.indexes[i]!, hasValues ? targets.values[i] : undefined);
+      chunk.add(key, targets.requests[i]!, targets.indexes[i]!, hasRecords ? targets.records[i] : undefined);
     }
     return out;
   }

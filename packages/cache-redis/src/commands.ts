@@ -1,34 +1,45 @@
 import type { ReadRecord } from '@connector-kit/connector-core';
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
-import { decodeRecord, decodeVersion, HEADER_LAST_BYTE } from './record-format';
+import { decodeHeader, decodeRecord, encodeRecord, HEADER_LAST_BYTE } from './record-format';
 import type { CasRequest, ReadRequest, WriteRequest } from './requests';
-import type { PipelineScriptCommands, ScriptCommands } from './scripts';
+import { EncodedCommand, encodeCommand, type Argument, type RecordArgument } from './resp';
+import { SET_WITH_TTL_LUA, type PipelineScriptCommands, type ScriptCommands } from './scripts';
 
 export type Client = Redis | Cluster;
 
 /**
  * One Redis command planned by the batcher: it can be sent on its own or queued into a pipeline,
  * and it hands its reply (or error) to the requests it serves.
+ *
+ * `encoded` commands carry their bytes ready-made (see resp.ts): used on a standalone connection
+ * without an ioredis keyPrefix. Otherwise (a cluster, which routes by the arguments, or a
+ * caller's client with a keyPrefix) the named ioredis methods are used.
  */
 export interface PlannedCommand {
+  /** Roughly how many bytes it sends (record data), to keep pipelines bounded. */
+  readonly bytes: number;
   send(client: Client): Promise<unknown>;
   queue(pipeline: ChainableCommander): void;
   settle(err: Error | null, reply: unknown): void;
 }
 
-/** Where each key of a multi-key command goes: request and result index. */
+/** Where each key of a multi-key command goes: request and result index (and the record, for writes). */
 export class KeyTargets<R> {
   readonly keys: string[] = [];
   readonly requests: R[] = [];
   readonly indexes: number[] = [];
-  /** The stored values, for writes. */
-  readonly values: Buffer[] = [];
+  readonly records: RecordArgument[] = [];
+  /** Sum of the records' data bytes. */
+  bytes = 0;
 
-  add(key: string, request: R, index: number, value?: Buffer): void {
+  add(key: string, request: R, index: number, record?: RecordArgument): void {
     this.keys.push(key);
     this.requests.push(request);
     this.indexes.push(index);
-    if (value !== undefined) this.values.push(value);
+    if (record !== undefined) {
+      this.records.push(record);
+      this.bytes += record.data.byteLength;
+    }
   }
 
   get size(): number {
@@ -40,16 +51,42 @@ function failAll(requests: readonly { fail(err: unknown): void }[], err: unknown
   for (const request of requests) request.fail(err);
 }
 
+function sendEncoded(client: Client, name: string, args: Argument[]): Promise<unknown> {
+  const command = new EncodedCommand(name, encodeCommand(name.toUpperCase(), args));
+  client.sendCommand(command);
+  return command.promise as Promise<unknown>;
+}
+
+function queueEncoded(pipeline: ChainableCommander, name: string, args: Argument[]): void {
+  // A pipeline queues whatever command it is given (ioredis types leave sendCommand out here).
+  (pipeline as unknown as Pick<Client, 'sendCommand'>).sendCommand(
+    new EncodedCommand(name, encodeCommand(name.toUpperCase(), args)),
+  );
+}
+
+/** The stored bytes of a record, for the named ioredis methods. */
+function storedBytes(record: RecordArgument): Buffer {
+  return encodeRecord(record.version, record.data);
+}
+
 /** MGET: values of many keys of one slot. */
 export class MGetCommand implements PlannedCommand {
-  constructor(private readonly targets: KeyTargets<ReadRequest<ReadRecord | null>>) {}
+  readonly bytes = 0;
+
+  constructor(
+    private readonly targets: KeyTargets<ReadRequest<ReadRecord | null>>,
+    private readonly encoded: boolean,
+  ) {}
 
   send(client: Client): Promise<unknown> {
-    return client.mgetBuffer(this.targets.keys);
+    return this.encoded
+      ? sendEncoded(client, 'mget', this.targets.keys)
+      : client.mgetBuffer(this.targets.keys);
   }
 
   queue(pipeline: ChainableCommander): void {
-    pipeline.mgetBuffer(this.targets.keys);
+    if (this.encoded) queueEncoded(pipeline, 'mget', this.targets.keys);
+    else pipeline.mgetBuffer(this.targets.keys);
   }
 
   settle(err: Error | null, reply: unknown): void {
@@ -76,6 +113,8 @@ export class MGetCommand implements PlannedCommand {
 
 /** Versions of many keys of one slot: GETRANGE for one key, the headers script for several. */
 export class HeadersCommand implements PlannedCommand {
+  readonly bytes = 0;
+
   constructor(private readonly targets: KeyTargets<ReadRequest<number | null>>) {}
 
   send(client: Client): Promise<unknown> {
@@ -102,7 +141,7 @@ export class HeadersCommand implements PlannedCommand {
         request.result[indexes[i]!] = null;
       } else {
         try {
-          request.result[indexes[i]!] = decodeVersion(header);
+          request.result[indexes[i]!] = decodeHeader(header).version;
         } catch (decodeError) {
           request.fail(decodeError);
           continue;
@@ -114,31 +153,50 @@ export class HeadersCommand implements PlannedCommand {
 }
 
 /**
- * Writes many records of one slot without expiry: SET for one, MSET for several. (Named ioredis
- * methods throughout: `callBuffer` breaks under Cluster auto-pipelining.)
+ * Writes many records of one slot without expiry: SET for one, MSET for several (MSET applies
+ * its pairs left to right, so of two sets of one key the later wins).
  */
 export class MSetCommand implements PlannedCommand {
-  constructor(private readonly targets: KeyTargets<WriteRequest>) {}
+  constructor(
+    private readonly targets: KeyTargets<WriteRequest>,
+    private readonly encoded: boolean,
+  ) {}
 
-  private args(): (string | Buffer)[] {
-    const { keys, values } = this.targets;
-    const args: (string | Buffer)[] = new Array<string | Buffer>(keys.length * 2);
+  get bytes(): number {
+    return this.targets.bytes;
+  }
+
+  private pairs(): Argument[] {
+    const { keys, records } = this.targets;
+    const args = new Array<Argument>(keys.length * 2);
     for (let i = 0; i < keys.length; i++) {
       args[2 * i] = keys[i]!;
-      args[2 * i + 1] = values[i]!;
+      args[2 * i + 1] = records[i]!;
     }
     return args;
   }
 
+  private namedArgs(): (string | Buffer)[] {
+    return this.pairs().map((arg) => (typeof arg === 'string' ? arg : storedBytes(arg)));
+  }
+
+  private get name(): string {
+    return this.targets.size === 1 ? 'set' : 'mset';
+  }
+
   send(client: Client): Promise<unknown> {
-    const { keys, values } = this.targets;
-    return keys.length === 1 ? client.set(keys[0]!, values[0]!) : client.mset(...this.args());
+    if (this.encoded) return sendEncoded(client, this.name, this.pairs());
+    const { keys, records } = this.targets;
+    return keys.length === 1
+      ? client.set(keys[0]!, storedBytes(records[0]!))
+      : client.mset(...this.namedArgs());
   }
 
   queue(pipeline: ChainableCommander): void {
-    const { keys, values } = this.targets;
-    if (keys.length === 1) pipeline.set(keys[0]!, values[0]!);
-    else pipeline.mset(...this.args());
+    if (this.encoded) return queueEncoded(pipeline, this.name, this.pairs());
+    const { keys, records } = this.targets;
+    if (keys.length === 1) pipeline.set(keys[0]!, storedBytes(records[0]!));
+    else pipeline.mset(...this.namedArgs());
   }
 
   settle(err: Error | null): void {
@@ -148,39 +206,78 @@ export class MSetCommand implements PlannedCommand {
   }
 }
 
-/** One record with an expiry: SET key value PX ttl (one atomic write of version and data). */
+/**
+ * Records of one slot with one expiry: `SET key value PX ttl` for one, the set-with-TTL script
+ * for several — each record is still one atomic SET of version and data.
+ */
 export class SetWithTtlCommand implements PlannedCommand {
   constructor(
-    private readonly key: string,
-    private readonly value: Buffer,
+    private readonly targets: KeyTargets<WriteRequest>,
     private readonly ttlMs: number,
-    private readonly request: WriteRequest,
+    private readonly encoded: boolean,
   ) {}
 
+  get bytes(): number {
+    return this.targets.bytes;
+  }
+
+  private encodedArgs(): Argument[] {
+    const { keys, records } = this.targets;
+    if (keys.length === 1) return [keys[0]!, records[0]!, 'PX', String(this.ttlMs)];
+    return [SET_WITH_TTL_LUA, String(keys.length), ...keys, ...records, String(this.ttlMs)];
+  }
+
+  private namedArgs(): (string | Buffer | number)[] {
+    const { keys, records } = this.targets;
+    return [keys.length, ...keys, ...records.map(storedBytes), this.ttlMs];
+  }
+
+  private get name(): string {
+    return this.targets.size === 1 ? 'set' : 'eval';
+  }
+
   send(client: Client): Promise<unknown> {
-    return client.set(this.key, this.value, 'PX', this.ttlMs);
+    if (this.encoded) return sendEncoded(client, this.name, this.encodedArgs());
+    const { keys, records } = this.targets;
+    if (keys.length === 1) return client.set(keys[0]!, storedBytes(records[0]!), 'PX', this.ttlMs);
+    const [count, ...rest] = this.namedArgs();
+    return (client as unknown as ScriptCommands).connectorKitSetWithTtl(count as number, ...rest);
   }
 
   queue(pipeline: ChainableCommander): void {
-    pipeline.set(this.key, this.value, 'PX', this.ttlMs);
+    if (this.encoded) return queueEncoded(pipeline, this.name, this.encodedArgs());
+    const { keys, records } = this.targets;
+    if (keys.length === 1) {
+      pipeline.set(keys[0]!, storedBytes(records[0]!), 'PX', this.ttlMs);
+      return;
+    }
+    const [count, ...rest] = this.namedArgs();
+    (pipeline as unknown as PipelineScriptCommands).connectorKitSetWithTtl(count as number, ...rest);
   }
 
   settle(err: Error | null): void {
-    if (err) this.request.fail(err);
-    else this.request.partDone();
+    const { requests } = this.targets;
+    if (err) return failAll(requests, err);
+    for (const request of requests) request.partDone();
   }
 }
 
 /** DEL of many keys of one slot. */
 export class DeleteCommand implements PlannedCommand {
-  constructor(private readonly targets: KeyTargets<WriteRequest>) {}
+  readonly bytes = 0;
+
+  constructor(
+    private readonly targets: KeyTargets<WriteRequest>,
+    private readonly encoded: boolean,
+  ) {}
 
   send(client: Client): Promise<unknown> {
-    return client.del(this.targets.keys);
+    return this.encoded ? sendEncoded(client, 'del', this.targets.keys) : client.del(this.targets.keys);
   }
 
   queue(pipeline: ChainableCommander): void {
-    pipeline.del(this.targets.keys);
+    if (this.encoded) queueEncoded(pipeline, 'del', this.targets.keys);
+    else pipeline.del(this.targets.keys);
   }
 
   settle(err: Error | null): void {
@@ -194,18 +291,29 @@ export class DeleteCommand implements PlannedCommand {
 export class CompareAndSetCommand implements PlannedCommand {
   constructor(
     private readonly key: string,
-    private readonly expectedHeader: Buffer,
-    private readonly value: Buffer,
+    private readonly expectedHeader: string,
+    private readonly record: RecordArgument,
     private readonly ttlMs: number,
     private readonly request: CasRequest,
   ) {}
 
+  get bytes(): number {
+    return this.record.data.byteLength;
+  }
+
   send(client: Client): Promise<unknown> {
-    return (client as unknown as ScriptCommands).connectorKitCompareAndSet(this.key, this.expectedHeader, this.value, this.ttlMs);
+    const scripts = client as unknown as ScriptCommands;
+    return scripts.connectorKitCompareAndSet(
+      this.key,
+      this.expectedHeader,
+      storedBytes(this.record),
+      this.ttlMs,
+    );
   }
 
   queue(pipeline: ChainableCommander): void {
-    (pipeline as unknown as PipelineScriptCommands).connectorKitCompareAndSet(this.key, this.expectedHeader, this.value, this.ttlMs);
+    const scripts = pipeline as unknown as PipelineScriptCommands;
+    scripts.connectorKitCompareAndSet(this.key, this.expectedHeader, storedBytes(this.record), this.ttlMs);
   }
 
   settle(err: Error | null, reply: unknown): void {

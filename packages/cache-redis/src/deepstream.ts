@@ -6,4 +6,6 @@ import type { RedisCacheOptions } from './options';
  * deepstream cache plugin: `cache: { path: '@connector-kit/cache-redis', options: { url: 'redis://…' } }`.
  * deepstream constructs it with `(options, services, config)`.
  */
-export const DeepstreamPlugin = deepstreamPluginFor((options) => new RedisCache(options as RedisCacheOptions));
+export const DeepstreamPlugin = deepstreamPluginFor(
+  (options) => new RedisCache(options as RedisCacheOptions),
+);

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { ConnectorError, parseConnectorUrl, queryBoolean, redactUrl, type ParsedUrl } from '@connector-kit/connector-core';
+import {
+  ConnectorError,
+  parseConnectorUrl,
+  queryBoolean,
+  redactUrl,
+  type ParsedUrl,
+} from '@connector-kit/connector-core';
 import { REDIS_CACHE_DEFAULTS, type RedisCacheOptions } from './options';
 
 export interface HostAndPort {
@@ -38,7 +44,8 @@ function configError(message: string, field: string): ConnectorError {
 }
 
 function parseDb(text: string, field: string, redacted: string): number {
-  if (!/^\d+$/.test(text)) throw configError(`Redis database must be a number >= 0, got "${text}" in ${redacted}`, field);
+  if (!/^\d+$/.test(text))
+    throw configError(`Redis database must be a number >= 0, got "${text}" in ${redacted}`, field);
   return Number(text);
 }
 
@@ -60,7 +67,10 @@ function endpointFromUrl(url: string): Endpoint {
   const parsed = parseConnectorUrl(url);
   const { scheme, redacted } = parsed;
   if (!(REDIS_SCHEMES as readonly string[]).includes(scheme)) {
-    throw configError(`The Redis connector handles ${REDIS_SCHEMES.join('://, ')}:// URLs, got ${redacted}`, 'url');
+    throw configError(
+      `The Redis connector handles ${REDIS_SCHEMES.join('://, ')}:// URLs, got ${redacted}`,
+      'url',
+    );
   }
   for (const name of Object.keys(parsed.query)) {
     if (!CONNECTION_PARAMS.has(name) && !CONNECTOR_PARAMS.has(name)) {
@@ -73,15 +83,23 @@ function endpointFromUrl(url: string): Endpoint {
   let topology: Topology;
   let db = parsed.query.db !== undefined ? parseDb(parsed.query.db, 'db', redacted) : REDIS_CACHE_DEFAULTS.db;
   if (scheme === 'redis+cluster') {
-    if (parsed.hosts.length === 0) throw configError(`A redis+cluster:// URL needs at least one seed node: ${redacted}`, 'url');
+    if (parsed.hosts.length === 0)
+      throw configError(`A redis+cluster:// URL needs at least one seed node: ${redacted}`, 'url');
     if (parsed.path !== '' || parsed.query.db !== undefined) {
-      throw configError(`Redis Cluster has no databases; remove "/${parsed.path}" or "db" from ${redacted}`, 'db');
+      throw configError(
+        `Redis Cluster has no databases; remove "/${parsed.path}" or "db" from ${redacted}`,
+        'db',
+      );
     }
     topology = { kind: 'cluster', nodes: withPorts(parsed.hosts, REDIS_CACHE_DEFAULTS.port) };
   } else if (scheme === 'redis+sentinel') {
-    if (parsed.hosts.length === 0) throw configError(`A redis+sentinel:// URL needs at least one Sentinel: ${redacted}`, 'url');
+    if (parsed.hosts.length === 0)
+      throw configError(`A redis+sentinel:// URL needs at least one Sentinel: ${redacted}`, 'url');
     if (parsed.path === '' || parsed.path.includes('/')) {
-      throw configError(`A redis+sentinel:// URL names the master in its path (…/mymaster): ${redacted}`, 'url');
+      throw configError(
+        `A redis+sentinel:// URL names the master in its path (…/mymaster): ${redacted}`,
+        'url',
+      );
     }
     topology = {
       kind: 'sentinel',
@@ -90,19 +108,30 @@ function endpointFromUrl(url: string): Endpoint {
     };
   } else {
     if (parsed.hosts.length > 1) {
-      throw configError(`A ${scheme}:// URL names one server; use redis+cluster:// for several: ${redacted}`, 'url');
+      throw configError(
+        `A ${scheme}:// URL names one server; use redis+cluster:// for several: ${redacted}`,
+        'url',
+      );
     }
     const first = parsed.hosts[0];
-    topology = { kind: 'standalone', host: first?.host ?? '127.0.0.1', port: first?.port ?? REDIS_CACHE_DEFAULTS.port };
+    topology = {
+      kind: 'standalone',
+      host: first?.host ?? '127.0.0.1',
+      port: first?.port ?? REDIS_CACHE_DEFAULTS.port,
+    };
     if (parsed.path !== '') {
-      if (parsed.query.db !== undefined) throw configError(`The database is given twice (path and ?db) in ${redacted}`, 'db');
+      if (parsed.query.db !== undefined)
+        throw configError(`The database is given twice (path and ?db) in ${redacted}`, 'db');
       db = parseDb(parsed.path, 'db', redacted);
     }
   }
   const useTls = scheme === 'rediss' || queryBoolean(parsed, 'tls', false);
   const tlsFiles = ['ca', 'cert', 'key'].filter((name) => parsed.query[name] !== undefined);
   if (!useTls && (tlsFiles.length > 0 || parsed.query.servername !== undefined)) {
-    throw configError(`TLS parameters need rediss:// (or ?tls=true): ${redacted}`, tlsFiles[0] ?? 'servername');
+    throw configError(
+      `TLS parameters need rediss:// (or ?tls=true): ${redacted}`,
+      tlsFiles[0] ?? 'servername',
+    );
   }
   let tls: TlsOptions | undefined;
   if (useTls) {
@@ -115,7 +144,12 @@ function endpointFromUrl(url: string): Endpoint {
 
 function checkAddress(value: unknown, field: string): HostAndPort {
   const address = value as { host?: unknown; port?: unknown } | null;
-  if (address === null || typeof address !== 'object' || typeof address.host !== 'string' || address.host === '') {
+  if (
+    address === null ||
+    typeof address !== 'object' ||
+    typeof address.host !== 'string' ||
+    address.host === ''
+  ) {
     throw configError(`Option ${field} must be { host, port }`, field);
   }
   const port = address.port ?? REDIS_CACHE_DEFAULTS.port;
@@ -126,7 +160,7 @@ function checkAddress(value: unknown, field: string): HostAndPort {
 }
 
 /**
- * Builds the endpoint from `url` (or `masterUrl` when `which` says so) and the explicit options,
+ * Builds the endpoint from `url` (the reader's URL or masterUrl) and the explicit options,
  * which win. Throws CONFIG naming the bad field; never echoes a password.
  */
 export function resolveEndpoint(options: RedisCacheOptions, url: string | undefined): Endpoint {
@@ -138,19 +172,29 @@ export function resolveEndpoint(options: RedisCacheOptions, url: string | undefi
       throw configError('Option nodes must be a non-empty array of { host, port }', 'nodes');
     }
     const nodes = options.nodes.map((n, i) => checkAddress(n, `nodes[${i}]`));
-    endpoint = { topology: { kind: 'cluster', nodes }, db: 0, redacted: `redis+cluster://${nodes.map((n) => `${n.host}:${n.port}`).join(',')}` };
+    endpoint = {
+      topology: { kind: 'cluster', nodes },
+      db: 0,
+      redacted: `redis+cluster://${nodes.map((n) => `${n.host}:${n.port}`).join(',')}`,
+    };
   } else {
     const address = checkAddress({ host: options.host ?? '127.0.0.1', port: options.port }, 'host');
-    endpoint = { topology: { kind: 'standalone', ...address }, db: 0, redacted: `redis://${address.host}:${address.port}` };
+    endpoint = {
+      topology: { kind: 'standalone', ...address },
+      db: 0,
+      redacted: `redis://${address.host}:${address.port}`,
+    };
   }
   if (options.username !== undefined) endpoint.username = stringOption(options.username, 'username');
   if (options.password !== undefined) endpoint.password = stringOption(options.password, 'password');
-  if (options.sentinelPassword !== undefined) endpoint.sentinelPassword = stringOption(options.sentinelPassword, 'sentinelPassword');
+  if (options.sentinelPassword !== undefined)
+    endpoint.sentinelPassword = stringOption(options.sentinelPassword, 'sentinelPassword');
   if (options.db !== undefined) {
     if (typeof options.db !== 'number' || !Number.isInteger(options.db) || options.db < 0) {
       throw configError(`Option db must be an integer >= 0, got ${String(options.db)}`, 'db');
     }
-    if (endpoint.topology.kind === 'cluster' && options.db !== 0) throw configError('Redis Cluster has no databases; remove option db', 'db');
+    if (endpoint.topology.kind === 'cluster' && options.db !== 0)
+      throw configError('Redis Cluster has no databases; remove option db', 'db');
     endpoint.db = options.db;
   }
   if (options.tls !== undefined && options.tls !== false) {
@@ -169,7 +213,9 @@ function stringOption(value: unknown, field: string): string {
 }
 
 /** Connector options given as URL query parameters (`?defaultTtl=60000`), as numbers. */
-export function connectorParamsFromUrl(url: string | undefined): Partial<Record<'defaultTtl' | 'operationTimeoutMs' | 'connectTimeoutMs', number>> {
+export function connectorParamsFromUrl(
+  url: string | undefined,
+): Partial<Record<'defaultTtl' | 'operationTimeoutMs' | 'connectTimeoutMs', number>> {
   if (url === undefined) return {};
   const parsed = parseConnectorUrl(url);
   const out: Partial<Record<'defaultTtl' | 'operationTimeoutMs' | 'connectTimeoutMs', number>> = {};
@@ -178,7 +224,10 @@ export function connectorParamsFromUrl(url: string | undefined): Partial<Record<
     if (text === undefined) continue;
     const value = Number(text);
     if (text === '' || !Number.isFinite(value)) {
-      throw configError(`Query parameter "${name}" must be a number of milliseconds, got "${text}" in ${parsed.redacted}`, name);
+      throw configError(
+        `Query parameter "${name}" must be a number of milliseconds, got "${text}" in ${parsed.redacted}`,
+        name,
+      );
     }
     out[name as 'defaultTtl'] = value;
   }

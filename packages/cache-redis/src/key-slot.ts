@@ -31,13 +31,13 @@ function hashedRange(bytes: Uint8Array): [number, number] {
   return [0, bytes.length];
 }
 
-const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const NON_ASCII = /[\u0080-\uffff]/;
 const scratch = Buffer.allocUnsafe(1024);
 
 /** The slot of a key given as a JS string (UTF-8 encoded, as ioredis sends it). */
 export function keySlot(key: string): number {
   let bytes: Uint8Array;
-  if (key.length <= scratch.length && ASCII_ONLY.test(key)) {
+  if (key.length <= scratch.length && !NON_ASCII.test(key)) {
     // Common case without an allocation: ASCII bytes equal the char codes.
     const length = scratch.write(key, 0, 'latin1');
     bytes = scratch.subarray(0, length);

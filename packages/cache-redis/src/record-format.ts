@@ -4,53 +4,69 @@ import { ConnectorError } from '@connector-kit/connector-core';
  * The stored shape of one record: ONE Redis string, so that version and data are always written
  * together by a single SET (with PX for a TTL) and no reader can see one without the other.
  *
- *   byte 0       format marker, 0x01
- *   bytes 1..8   version, big-endian signed 64-bit integer
- *   bytes 9..    the codec's bytes (UTF-8 JSON by default)
+ *   v<version>:<data>
  *
- * `GETRANGE key 0 8` reads the header alone, which is how head/headBulk avoid reading values.
+ * `v`, the version in decimal ASCII (an integer, maybe negative), `:`, then the codec's bytes —
+ * with the default JSON codec the whole value is readable text, e.g. `v12:{"name":"Ada"}`.
+ * The header is at most HEADER_MAX_BYTES long, so `GETRANGE key 0 18` reads it without the data:
+ * that is how head/headBulk avoid reading values.
  */
-export const FORMAT_MARKER = 0x01;
-export const HEADER_BYTES = 9;
+export const FORMAT_MARKER = 'v';
+const MARKER_BYTE = 0x76; // v
+const SEPARATOR_BYTE = 0x3a; // :
+const MINUS_BYTE = 0x2d; // -
+/** `v`, a sign and 16 digits (Number.MIN_SAFE_INTEGER), `:`. */
+export const HEADER_MAX_BYTES = 19;
 /** The inclusive end offset for GETRANGE. */
-export const HEADER_LAST_BYTE = HEADER_BYTES - 1;
+export const HEADER_LAST_BYTE = HEADER_MAX_BYTES - 1;
 
-const TWO_POW_32 = 2 ** 32;
-
-function writeHeader(target: Buffer, version: number): void {
-  target[0] = FORMAT_MARKER;
-  // Split into high and low words: exact for every safe integer, negative ones included.
-  target.writeInt32BE(Math.floor(version / TWO_POW_32), 1);
-  target.writeUInt32BE(version >>> 0, 5);
+/** The header alone (what compare-and-set compares against). */
+export function encodeHeader(version: number): string {
+  return `${FORMAT_MARKER}${version}:`;
 }
 
-/** The header alone: what compare-and-set compares against. */
-export function encodeHeader(version: number): Buffer {
-  const header = Buffer.allocUnsafe(HEADER_BYTES);
-  writeHeader(header, version);
-  return header;
-}
-
-/** Header plus data, in one buffer, ready for SET. */
+/** A record as one buffer, for SET. */
 export function encodeRecord(version: number, data: Uint8Array): Buffer {
-  const stored = Buffer.allocUnsafe(HEADER_BYTES + data.byteLength);
-  writeHeader(stored, version);
-  stored.set(data, HEADER_BYTES);
+  const header = encodeHeader(version);
+  const stored = Buffer.allocUnsafe(header.length + data.byteLength);
+  stored.write(header, 0, 'latin1');
+  stored.set(data, header.length);
   return stored;
 }
 
-function corrupt(what: string): ConnectorError {
-  return new ConnectorError('CORRUPT', `Stored Redis value is not a connector record (${what})`);
+function corrupt(stored: Buffer): ConnectorError {
+  const preview = JSON.stringify(stored.subarray(0, 24).toString('latin1'));
+  return new ConnectorError(
+    'CORRUPT',
+    `Stored Redis value is not a connector record (it starts with ${preview})`,
+  );
 }
 
-/** Reads the version from a stored value or a header; throws CORRUPT for foreign values. */
-export function decodeVersion(stored: Buffer): number {
-  if (stored.length < HEADER_BYTES) throw corrupt(`${stored.length} bytes, shorter than the ${HEADER_BYTES}-byte header`);
-  if (stored[0] !== FORMAT_MARKER) throw corrupt(`format marker 0x${stored[0]!.toString(16)}`);
-  return stored.readInt32BE(1) * TWO_POW_32 + stored.readUInt32BE(5);
+/**
+ * Parses the header at the start of `stored` (a whole value or a GETRANGE of it): the version and
+ * where the data starts. Throws CORRUPT for values the connector did not write.
+ */
+export function decodeHeader(stored: Buffer): { version: number; dataStart: number } {
+  if (stored.length < 3 || stored[0] !== MARKER_BYTE) throw corrupt(stored);
+  const end = Math.min(stored.length, HEADER_MAX_BYTES);
+  let i = 1;
+  const negative = stored[i] === MINUS_BYTE;
+  if (negative) i++;
+  const firstDigit = i;
+  let magnitude = 0;
+  for (; i < end; i++) {
+    const byte = stored[i]!;
+    if (byte === SEPARATOR_BYTE) break;
+    const digit = byte - 0x30;
+    if (digit < 0 || digit > 9) throw corrupt(stored);
+    magnitude = magnitude * 10 + digit;
+  }
+  if (i === firstDigit || i === end || !Number.isSafeInteger(magnitude)) throw corrupt(stored);
+  return { version: negative ? -magnitude : magnitude, dataStart: i + 1 };
 }
 
 /** Splits a stored value into version and data (a view, not a copy). */
 export function decodeRecord(stored: Buffer): { version: number; data: Buffer } {
-  return { version: decodeVersion(stored), data: stored.subarray(HEADER_BYTES) };
+  const { version, dataStart } = decodeHeader(stored);
+  return { version, data: stored.subarray(dataStart) };
 }

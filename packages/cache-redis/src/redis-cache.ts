@@ -7,86 +7,30 @@ import {
 } from '@connector-kit/connector-core';
 import { createClient } from './client-factory';
 import type { Client } from './commands';
-import { connectorParamsFromUrl, resolveEndpoint, type Endpoint } from './endpoint';
-import { encodeHeader, encodeRecord } from './record-format';
+import { connectorParamsFromUrl, type Endpoint } from './endpoint';
+import {
+  checkOptionNames,
+  nonNegativeNumber,
+  planConnections,
+  positiveInteger,
+  type ConnectionPlan,
+} from './option-checks';
+import { encodeHeader } from './record-format';
 import { RedisLink, type LinkListener } from './redis-link';
 import { REDIS_CACHE_DEFAULTS, type RedisCacheOptions } from './options';
 import { CONNECTOR_VERSION } from './version';
 
-const EMPTY = Buffer.alloc(0);
-
-interface Plan {
-  /** Where reads go (the replica when masterUrl is given). */
-  reader: Endpoint | null;
-  /** Where writes go; null when they go to the reader. */
-  writer: Endpoint | null;
-  /** The caller's client, if one was passed in. */
-  client: Client | null;
-}
-
-function positiveInteger(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ConnectorError('CONFIG', `Option ${field} must be a positive integer, got ${String(value)}`, { details: { field } });
-  }
-  return value;
-}
-
-function nonNegativeNumber(value: number | undefined, fallback: number, field: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ConnectorError('CONFIG', `Option ${field} must be a number >= 0, got ${String(value)}`, { details: { field } });
-  }
-  return value;
-}
-
-function isIoredisClient(value: unknown): value is Client {
-  const client = value as { isCluster?: unknown; status?: unknown; callBuffer?: unknown } | null;
-  return (
-    client !== null &&
-    typeof client === 'object' &&
-    typeof client.isCluster === 'boolean' &&
-    typeof client.status === 'string' &&
-    typeof client.callBuffer === 'function'
-  );
-}
-
-/** Validates the connection part of the options once, before anything connects. */
-function planConnections(options: RedisCacheOptions): Plan {
-  if (options.client !== undefined) {
-    if (!isIoredisClient(options.client)) {
-      throw new ConnectorError('CONFIG', 'Option client must be an ioredis Redis or Cluster instance', { details: { field: 'client' } });
-    }
-    if (options.masterUrl !== undefined) {
-      throw new ConnectorError('CONFIG', 'Options client and masterUrl cannot be combined', { details: { field: 'masterUrl' } });
-    }
-    return { reader: null, writer: null, client: options.client };
-  }
-  const reader = resolveEndpoint(options, options.url ?? (options.host || options.nodes ? undefined : REDIS_CACHE_DEFAULTS.url));
-  let writer: Endpoint | null = null;
-  if (options.masterUrl !== undefined) {
-    if (typeof options.masterUrl !== 'string') {
-      throw new ConnectorError('CONFIG', 'Option masterUrl must be a URL string', { details: { field: 'masterUrl' } });
-    }
-    writer = resolveEndpoint(options, options.masterUrl);
-    if (reader.topology.kind === 'cluster' || writer.topology.kind === 'cluster') {
-      throw new ConnectorError('CONFIG', 'masterUrl is for a master with read replicas; a Redis Cluster routes writes itself', {
-        details: { field: 'masterUrl' },
-      });
-    }
-  }
-  return { reader, writer, client: null };
-}
-
 /**
- * The Redis cache connector (ioredis). One record is one Redis string holding a 9-byte header
- * (format, version) and the codec's bytes, so version and data are always written by one SET.
- * Operations issued in the same tick are coalesced into multi-key commands (see Batcher); writes
- * go to `masterUrl` when given.
+ * The Redis cache connector (ioredis). One record is one Redis string, `v<version>:<data>` (see
+ * record-format), so version and data are always written by one SET. Operations issued in the
+ * same tick are coalesced into multi-key commands (see Batcher); writes go to `masterUrl` when
+ * given.
  */
 export class RedisCache extends BaseConnector {
-  private readonly plan: Plan;
-  private readonly settings: Required<Pick<RedisCacheOptions, 'maxBatchKeys' | 'reconnectMaxDelayMs' | 'stallTimeoutMs'>>;
+  private readonly plan: ConnectionPlan;
+  private readonly settings: Required<
+    Pick<RedisCacheOptions, 'maxBatchKeys' | 'reconnectMaxDelayMs' | 'stallTimeoutMs'>
+  >;
   private readonly extra: Pick<RedisCacheOptions, 'redisOptions' | 'clusterOptions'>;
   private links: RedisLink[] = [];
   private reader: RedisLink | null = null;
@@ -96,13 +40,36 @@ export class RedisCache extends BaseConnector {
 
   constructor(options: RedisCacheOptions = {}) {
     if (options === null || typeof options !== 'object') {
-      throw new ConnectorError('CONFIG', 'RedisCache expects an options object (or use createConnector(url))');
+      throw new ConnectorError(
+        'CONFIG',
+        'RedisCache expects an options object (or use createConnector(url))',
+      );
     }
+    checkOptionNames(options);
     const merged: RedisCacheOptions = { ...connectorParamsFromUrl(options.url), ...options };
     const plan = planConnections(merged);
-    const maxValueBytes = positiveInteger(merged.maxValueBytes, REDIS_CACHE_DEFAULTS.maxValueBytes, 'maxValueBytes');
+    const maxValueBytes = positiveInteger(
+      merged.maxValueBytes,
+      REDIS_CACHE_DEFAULTS.maxValueBytes,
+      'maxValueBytes',
+    );
     const maxKeyBytes = positiveInteger(merged.maxKeyBytes, REDIS_CACHE_DEFAULTS.maxKeyBytes, 'maxKeyBytes');
-    const ownsOneConnection = plan.client === null && plan.writer === null && plan.reader?.topology.kind !== 'cluster';
+    // Everything is validated before super(): the base class schedules the connection from there.
+    const settings = {
+      maxBatchKeys: positiveInteger(merged.maxBatchKeys, REDIS_CACHE_DEFAULTS.maxBatchKeys, 'maxBatchKeys'),
+      reconnectMaxDelayMs: positiveInteger(
+        merged.reconnectMaxDelayMs,
+        REDIS_CACHE_DEFAULTS.reconnectMaxDelayMs,
+        'reconnectMaxDelayMs',
+      ),
+      stallTimeoutMs: nonNegativeNumber(
+        merged.stallTimeoutMs,
+        REDIS_CACHE_DEFAULTS.stallTimeoutMs,
+        'stallTimeoutMs',
+      ),
+    };
+    const ownsOneConnection =
+      plan.client === null && plan.writer === null && plan.reader?.topology.kind !== 'cluster';
     const supports: Supports = {
       ttl: true,
       ttlGranularityMs: 1,
@@ -122,11 +89,7 @@ export class RedisCache extends BaseConnector {
       preservesOrder: ownsOneConnection,
     });
     this.plan = plan;
-    this.settings = {
-      maxBatchKeys: positiveInteger(merged.maxBatchKeys, REDIS_CACHE_DEFAULTS.maxBatchKeys, 'maxBatchKeys'),
-      reconnectMaxDelayMs: positiveInteger(merged.reconnectMaxDelayMs, REDIS_CACHE_DEFAULTS.reconnectMaxDelayMs, 'reconnectMaxDelayMs'),
-      stallTimeoutMs: nonNegativeNumber(merged.stallTimeoutMs, REDIS_CACHE_DEFAULTS.stallTimeoutMs, 'stallTimeoutMs'),
-    };
+    this.settings = settings;
     this.extra = { redisOptions: merged.redisOptions, clusterOptions: merged.clusterOptions };
   }
 
@@ -139,7 +102,15 @@ export class RedisCache extends BaseConnector {
   // Connection.
 
   protected async _open(): Promise<void> {
-    if (this.links.length === 0) this.connect();
+    if (this.links.length === 0) {
+      try {
+        this.connect();
+      } catch (err) {
+        // ioredis refused its options (e.g. something in redisOptions): retrying cannot help.
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new ConnectorError('CONFIG', `Cannot create the ioredis client: ${reason}`, { cause: err });
+      }
+    }
     await Promise.all(this.links.map((link) => link.whenReady(this.connectTimeoutMs)));
   }
 
@@ -151,11 +122,8 @@ export class RedisCache extends BaseConnector {
         this.lastReportedError = '';
         this.markReady();
       },
-      onLost: (err) => {
-        // markUnavailable emits 'error' once for the outage; the reconnect errors that follow are not repeated.
-        this.lastReportedError = err.message;
-        this.markUnavailable(err);
-      },
+      // markUnavailable emits 'error' (once: only when it was ready).
+      onLost: (err) => this.markUnavailable(err),
       onError: (err) => this.handleLinkError(err),
     };
     const makeLink = (endpoint: Endpoint | null, client: Client | null): RedisLink => {
@@ -168,7 +136,16 @@ export class RedisCache extends BaseConnector {
           ...this.extra,
         });
       const where = endpoint?.redacted ?? describeClient(actual);
-      return new RedisLink(actual, { where, owned, maxBatchKeys: this.settings.maxBatchKeys, stallTimeoutMs: this.settings.stallTimeoutMs }, listener);
+      return new RedisLink(
+        actual,
+        {
+          where,
+          owned,
+          maxBatchKeys: this.settings.maxBatchKeys,
+          stallTimeoutMs: this.settings.stallTimeoutMs,
+        },
+        listener,
+      );
     };
     this.reader = makeLink(this.plan.reader, this.plan.client);
     this.writer = this.plan.writer ? makeLink(this.plan.writer, null) : this.reader;
@@ -177,13 +154,14 @@ export class RedisCache extends BaseConnector {
   }
 
   /**
-   * Connection errors. Until the first 'ready' the failing _open reports them (with backoff);
-   * afterwards each new kind of error is emitted once. While not ready the error is remembered so
-   * that NOT_READY failures say why.
+   * Connection errors. Until the first 'ready' the failing _open reports them (with backoff). A
+   * lost connection is reported once, by onLost; the reconnection errors that follow are only
+   * remembered, so that NOT_READY failures say why — except rejected credentials, which need a
+   * person and are reported (once).
    */
   private handleLinkError(err: ConnectorError): void {
     if (this.isClosing) return;
-    if (this.hasBeenReady && err.message !== this.lastReportedError) {
+    if (this.hasBeenReady && err.code === 'CONFIG' && err.message !== this.lastReportedError) {
       this.lastReportedError = err.message;
       this.reportError(err);
     }
@@ -213,8 +191,10 @@ export class RedisCache extends BaseConnector {
     return this.readBatcher.headOne(key);
   }
 
+  // Records go to the batcher as they are (version and the codec's bytes, taken at call time);
+  // the stored shape `v<version>:<data>` is written when the command is encoded.
   protected _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
-    return this.writeBatcher.set([key], [encodeRecord(record.version, record.data)], ttlMs(ttl));
+    return this.writeBatcher.set([key], [record], ttlMs(ttl));
   }
 
   protected _delete(key: string): Promise<void> {
@@ -230,18 +210,25 @@ export class RedisCache extends BaseConnector {
   }
 
   protected override _setMany(items: { key: string; record: WriteRecord }[], ttl: number): Promise<void> {
-    const keys = items.map((item) => item.key);
-    const values = items.map((item) => encodeRecord(item.record.version, item.record.data));
-    return this.writeBatcher.set(keys, values, ttlMs(ttl));
+    return this.writeBatcher.set(
+      items.map((item) => item.key),
+      items.map((item) => item.record),
+      ttlMs(ttl),
+    );
   }
 
   protected override _deleteMany(keys: string[]): Promise<void> {
     return this.writeBatcher.delete(keys);
   }
 
-  protected override _compareAndSet(key: string, record: WriteRecord, expectedVersion: number | null, ttl: number): Promise<boolean> {
-    const expectedHeader = expectedVersion === null ? EMPTY : encodeHeader(expectedVersion);
-    return this.writeBatcher.compareAndSet(key, expectedHeader, encodeRecord(record.version, record.data), ttlMs(ttl));
+  protected override _compareAndSet(
+    key: string,
+    record: WriteRecord,
+    expectedVersion: number | null,
+    ttl: number,
+  ): Promise<boolean> {
+    const expectedHeader = expectedVersion === null ? '' : encodeHeader(expectedVersion);
+    return this.writeBatcher.compareAndSet(key, expectedHeader, record, ttlMs(ttl));
   }
 }
 

@@ -1,6 +1,7 @@
 import { ConnectorError } from '@connector-kit/connector-core';
 import { Batcher } from './batcher';
-import type { Client, PlannedCommand } from './commands';
+import { CommandSender } from './command-sender';
+import type { Client } from './commands';
 import { connectionError } from './errors';
 import { defineScripts } from './scripts';
 
@@ -34,14 +35,15 @@ const noop = (): void => undefined;
  */
 export class RedisLink {
   readonly batcher: Batcher;
+  private readonly sender: CommandSender;
   private readonly isCluster: boolean;
   private wasReady = false;
   private closed = false;
+  /** Set when the watchdog gave up on the connection, until it is ready again. */
+  private stalled = false;
   private lastError: ConnectorError | null = null;
   private fatal: ConnectorError | null = null;
   private readonly readyWaiters = new Set<(err: ConnectorError | null) => void>();
-  private outstanding = 0;
-  private lastProgressAt = 0;
   private watchdog: NodeJS.Timeout | null = null;
   private readonly listeners: [string, (...args: unknown[]) => void][];
 
@@ -52,11 +54,16 @@ export class RedisLink {
   ) {
     this.isCluster = client.isCluster;
     const clientKeyPrefix = (client.options as { keyPrefix?: string } | undefined)?.keyPrefix ?? '';
+    const sender = new CommandSender(client, options.where);
+    this.sender = sender;
     this.batcher = new Batcher({
       splitBySlot: this.isCluster,
       clientKeyPrefix,
       maxBatchKeys: options.maxBatchKeys,
-      execute: (commands) => this.execute(commands),
+      // Our own encoding writes keys as given: not with an ioredis keyPrefix, and not for a cluster,
+      // whose client routes each command by its (parsed) arguments.
+      encodeCommands: !this.isCluster && clientKeyPrefix === '',
+      execute: (commands) => sender.execute(commands),
     });
     this.listeners = [
       ['ready', () => this.handleReady()],
@@ -67,7 +74,7 @@ export class RedisLink {
   }
 
   get ready(): boolean {
-    return this.client.status === 'ready';
+    return this.client.status === 'ready' && !this.stalled;
   }
 
   /** Listens to the client and connects it if we own it (or it waits for a first command). */
@@ -91,7 +98,12 @@ export class RedisLink {
       const timer = setTimeout(() => {
         this.readyWaiters.delete(waiter);
         const reason = this.lastError ? `: ${this.lastError.message}` : '';
-        reject(new ConnectorError('BACKEND', `Redis at ${this.options.where} was not ready after ${timeoutMs} ms${reason}`));
+        reject(
+          new ConnectorError(
+            'BACKEND',
+            `Redis at ${this.options.where} was not ready after ${timeoutMs} ms${reason}`,
+          ),
+        );
       }, timeoutMs);
       const waiter = (err: ConnectorError | null): void => {
         clearTimeout(timer);
@@ -123,6 +135,7 @@ export class RedisLink {
 
   private handleReady(): void {
     if (this.closed) return;
+    this.stalled = false;
     this.wasReady = true;
     this.lastError = null;
     this.settleWaiters(null);
@@ -146,7 +159,11 @@ export class RedisLink {
     if (this.closed || !this.wasReady || this.ready) return;
     this.wasReady = false;
     const err =
-      this.lastError ?? new ConnectorError('BACKEND', `The connection to Redis at ${this.options.where} was lost; reconnecting`);
+      this.lastError ??
+      new ConnectorError(
+        'BACKEND',
+        `The connection to Redis at ${this.options.where} was lost; reconnecting`,
+      );
     this.listener.onLost(err);
   }
 
@@ -155,86 +172,19 @@ export class RedisLink {
   }
 
   private checkStall(): void {
-    if (this.outstanding === 0 || Date.now() - this.lastProgressAt < this.options.stallTimeoutMs) return;
-    this.lastError = new ConnectorError(
+    if (this.stalled || this.sender.silentForMs(Date.now()) < this.options.stallTimeoutMs) return;
+    this.stalled = true;
+    const err = new ConnectorError(
       'TIMEOUT',
       `Redis at ${this.options.where} has not answered for ${this.options.stallTimeoutMs} ms; reconnecting`,
     );
-    // Drops the socket: commands still waiting fail at once, ioredis reconnects in the background.
+    this.lastError = err;
+    // Unavailable now: new operations wait for readiness (bounded) instead of joining the queue.
+    if (this.wasReady) {
+      this.wasReady = false;
+      this.listener.onLost(err);
+    }
+    // Drops the socket (commands still waiting then fail) and reconnects in the background.
     this.client.disconnect(true);
-  }
-
-  // -----------------------------------------------------------------------------------------
-  // Sending what the batcher planned.
-
-  private begin(count: number): void {
-    if (this.outstanding === 0) this.lastProgressAt = Date.now();
-    this.outstanding += count;
-  }
-
-  private progress(count: number): void {
-    this.outstanding -= count;
-    this.lastProgressAt = Date.now();
-  }
-
-  private execute(commands: PlannedCommand[]): void {
-    if (this.isCluster || commands.length === 1) {
-      // A cluster routes each command to its slot's node (ioredis auto-pipelines per node).
-      for (const command of commands) this.sendOne(command);
-      return;
-    }
-    this.sendPipeline(commands);
-  }
-
-  private sendOne(command: PlannedCommand): void {
-    this.begin(1);
-    let reply: Promise<unknown>;
-    try {
-      reply = command.send(this.client);
-    } catch (err) {
-      this.progress(1);
-      command.settle(err as Error, undefined);
-      return;
-    }
-    reply.then(
-      (value) => {
-        this.progress(1);
-        command.settle(null, value);
-      },
-      (err: Error) => {
-        this.progress(1);
-        command.settle(err, undefined);
-      },
-    );
-  }
-
-  /** Standalone: the whole flush is one write and one round trip, answered in order. */
-  private sendPipeline(commands: PlannedCommand[]): void {
-    const count = commands.length;
-    this.begin(count);
-    const failAll = (err: Error): void => {
-      this.progress(count);
-      for (const command of commands) command.settle(err, undefined);
-    };
-    let exec: Promise<[Error | null, unknown][] | null>;
-    try {
-      const pipeline = (this.client as Extract<Client, { pipeline(): unknown }>).pipeline();
-      for (const command of commands) command.queue(pipeline);
-      exec = pipeline.exec();
-    } catch (err) {
-      failAll(err as Error);
-      return;
-    }
-    exec.then((results) => {
-      if (!results) {
-        failAll(new Error('Redis pipeline returned no results'));
-        return;
-      }
-      this.progress(count);
-      for (let i = 0; i < count; i++) {
-        const [err, value] = results[i] ?? [new Error('Redis pipeline returned too few results'), undefined];
-        commands[i]!.settle(err, value);
-      }
-    }, failAll);
   }
 }

@@ -1,4 +1,5 @@
 import { describeConnector, useService } from '@connector-kit/test-suite';
+import { msgpackCodec } from '@connector-kit/connector-core';
 import { RedisCache } from '@connector-kit/cache-redis';
 import { unreachableUrl } from './support';
 
@@ -10,7 +11,8 @@ describe('cache-redis: common spec', () => {
     describeConnector({
       name: 'redis (standalone)',
       create: ({ prefix }) => new RedisCache({ url: redis.url, prefix }),
-      createUnreachable: async () => new RedisCache({ url: await unreachableUrl(), operationTimeoutMs: 1500 }),
+      createUnreachable: async () =>
+        new RedisCache({ url: await unreachableUrl(), operationTimeoutMs: 1500 }),
       supports: SUPPORTS,
     });
   });
@@ -20,6 +22,16 @@ describe('cache-redis: common spec', () => {
     describeConnector({
       name: 'redis (URL #prefix)',
       create: ({ prefix }) => new RedisCache({ url: `${redis.url}/3#${encodeURIComponent(prefix)}` }),
+      supports: SUPPORTS,
+    });
+  });
+
+  describe('standalone redis-server, MessagePack codec (binary records)', () => {
+    const redis = useService('redis');
+    describeConnector({
+      name: 'redis (msgpack)',
+      create: ({ prefix }) => new RedisCache({ url: redis.url, prefix, codec: 'msgpack' }),
+      codec: msgpackCodec,
       supports: SUPPORTS,
     });
   });

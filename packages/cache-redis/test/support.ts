@@ -1,9 +1,5 @@
-/**
- * Shared helpers of the cache-redis specs. Importing the launchers module registers the `redis`
- * and `redis-cluster` launchers with the test-suite registry.
- */
-import '@connector-kit/test-suite/dist/services';
-import { freePort } from '@connector-kit/test-suite/dist/services';
+/** Shared helpers of the cache-redis specs. */
+import { freePort } from '@connector-kit/test-suite';
 import { Redis, RedisCache, type RedisCacheOptions } from '@connector-kit/cache-redis';
 
 /** Rejects with a message naming `what` if `promise` has not settled within `ms`. */
@@ -44,14 +40,12 @@ export function connector(options: RedisCacheOptions): RedisCache {
   return cache;
 }
 
-/** Settles every promise and returns how each ended, for "every operation settles" checks. */
-export function outcomes(promises: Promise<unknown>[]): Promise<('ok' | string)[]> {
-  return Promise.all(
-    promises.map((p) =>
-      p.then(
-        () => 'ok',
-        (err: unknown) => (err as { code?: string }).code ?? String(err),
-      ),
+/** How each promise ends: 'ok' or the error code, for "every operation settles" checks. */
+export function outcomesOf(promises: Promise<unknown>[]): Promise<string>[] {
+  return promises.map((p) =>
+    p.then(
+      () => 'ok',
+      (err: unknown) => (err as { code?: string }).code ?? String(err),
     ),
   );
 }
