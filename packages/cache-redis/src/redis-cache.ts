@@ -1,10 +1,15 @@
 import {
   BaseConnector,
   ConnectorError,
+  type JournalEntry,
+  type JsonValue,
   type ReadRecord,
+  type SetOptions,
   type Supports,
   type WriteRecord,
 } from '@connector-kit/connector-core';
+import type { Redis } from 'ioredis';
+import * as journal from './journal';
 import { createClient } from './client-factory';
 import type { Client } from './commands';
 import { connectorParamsFromUrl, type Endpoint } from './endpoint';
@@ -15,7 +20,7 @@ import {
   positiveInteger,
   type ConnectionPlan,
 } from './option-checks';
-import { encodeHeader } from './record-format';
+import { encodeHeader, encodeRecord } from './record-format';
 import { RedisLink, type LinkListener } from './redis-link';
 import { REDIS_CACHE_DEFAULTS, type RedisCacheOptions } from './options';
 import { CONNECTOR_VERSION } from './version';
@@ -37,6 +42,11 @@ export class RedisCache extends BaseConnector {
   private writer: RedisLink | null = null;
   private lastReportedError = '';
   private hasBeenReady = false;
+  /**
+   * True when this connector can keep a tiered store's dirty-key journal atomically with its
+   * writes (connector-core's JournalingCache): one standalone connection, not a cluster.
+   */
+  readonly journaling: boolean;
 
   constructor(options: RedisCacheOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -89,6 +99,7 @@ export class RedisCache extends BaseConnector {
       preservesOrder: ownsOneConnection,
     });
     this.plan = plan;
+    this.journaling = plan.writer === null && plan.reader?.topology.kind !== 'cluster';
     this.settings = settings;
     this.extra = { redisOptions: merged.redisOptions, clusterOptions: merged.clusterOptions };
   }
@@ -229,6 +240,64 @@ export class RedisCache extends BaseConnector {
   ): Promise<boolean> {
     const expectedHeader = expectedVersion === null ? '' : encodeHeader(expectedVersion);
     return this.writeBatcher.compareAndSet(key, expectedHeader, record, ttlMs(ttl));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The tiered store's dirty-key journal (JournalingCache). Journaled writes are single MULTI
+  // transactions sent directly (not through the batcher), on the writer connection.
+
+  private journalClient(operation: string): Redis {
+    const client = this.writer?.client;
+    if (!this.journaling || !client || client.isCluster) {
+      throw new ConnectorError(
+        'UNSUPPORTED',
+        `${operation} needs a standalone Redis connection, not a cluster`,
+      );
+    }
+    return client as Redis;
+  }
+
+  setJournaled(
+    key: string,
+    value: JsonValue,
+    options: SetOptions & { journal: string; token: string },
+  ): Promise<void> {
+    return this.runWrite('setJournaled', key, value, options, (fullKey, record, ttl) =>
+      journal.setJournaled(
+        this.journalClient('setJournaled'),
+        this.prefix + options.journal,
+        fullKey,
+        encodeRecord(record.version, record.data),
+        ttlMs(ttl),
+        options.token,
+      ),
+    );
+  }
+
+  deleteJournaled(key: string, options: { journal: string; token: string }): Promise<void> {
+    return this.runKeyed('deleteJournaled', key, true, (fullKey) =>
+      journal.deleteJournaled(
+        this.journalClient('deleteJournaled'),
+        this.prefix + options.journal,
+        fullKey,
+        options.token,
+      ),
+    );
+  }
+
+  readJournal(name: string): Promise<JournalEntry[]> {
+    return this.runUnkeyed('readJournal', () =>
+      journal.readJournal(this.journalClient('readJournal'), this.prefix + name, (k) =>
+        k.slice(this.prefix.length),
+      ),
+    );
+  }
+
+  clearJournal(name: string, entries: readonly { key: string; token: string }[]): Promise<void> {
+    const stored = entries.map((e) => ({ key: this.prefix + e.key, token: e.token }));
+    return this.runUnkeyed('clearJournal', () =>
+      journal.clearJournal(this.journalClient('clearJournal'), this.prefix + name, stored),
+    );
   }
 }
 

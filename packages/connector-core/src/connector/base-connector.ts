@@ -522,6 +522,50 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // For drivers that add operations of their own (e.g. a journaled write): the same checks,
+  // serialisation, readiness wait, timeout, ordering and stats as the built-in operations.
+
+  /** Runs a write of `value` under `key`; `work` gets the prefixed key, the record and the TTL. */
+  protected runWrite(
+    operation: string,
+    key: string,
+    value: JsonValue,
+    options: SetOptions | undefined,
+    work: (fullKey: string, record: WriteRecord, ttl: number) => Promise<void>,
+  ): Promise<void> {
+    let prepared: { record: WriteRecord; ttl: number };
+    try {
+      this.checkKey(key);
+      prepared = this.prepareWrite(value, options);
+    } catch (err) {
+      return this.rejectNow(operation, err);
+    }
+    const fullKey = this.prefix + key;
+    return this.run(operation, [fullKey], true, () => work(fullKey, prepared.record, prepared.ttl));
+  }
+
+  /** Runs an operation on one key (`isWrite`: ordered after and before other writes of it). */
+  protected runKeyed<T>(
+    operation: string,
+    key: string,
+    isWrite: boolean,
+    work: (fullKey: string) => Promise<T>,
+  ): Promise<T> {
+    try {
+      this.checkKey(key);
+    } catch (err) {
+      return this.rejectNow(operation, err);
+    }
+    const fullKey = this.prefix + key;
+    return this.run(operation, [fullKey], isWrite, () => work(fullKey));
+  }
+
+  /** Runs an operation that names no key. */
+  protected runUnkeyed<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    return this.run(operation, [], false, work);
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Shared machinery.
 
   private checkKey(key: string): void {

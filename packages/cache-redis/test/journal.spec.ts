@@ -1,0 +1,64 @@
+import { isJournalingCache } from '@connector-kit/connector-core';
+import { expectCode, useService } from '@connector-kit/test-suite';
+import { connector, inspector } from './support';
+
+describe('RedisCache dirty-key journal (for the tiered store)', () => {
+  const redis = useService('redis');
+  const cluster = useService('redis-cluster');
+
+  it('writes the record and its journal mark in one transaction, and reads the journal back', async () => {
+    const cache = connector({ url: redis.url, prefix: 'jr1:' });
+    const raw = inspector(redis.url);
+    try {
+      expect(isJournalingCache(cache)).toBe(true);
+      await cache.setJournaled('a', { v: 1 }, { version: 3, journal: 'j', token: 't1' });
+      await cache.deleteJournaled('b', { journal: 'j', token: 't2' });
+      expect<unknown>(await cache.getEntry('a')).toEqual({ value: { v: 1 }, version: 3 });
+      expect(await raw.hgetall('jr1:j')).toEqual({ 'jr1:a': 't1|set', 'jr1:b': 't2|delete' });
+      const entries = await cache.readJournal('j');
+      expect(entries.sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+        { key: 'a', token: 't1', op: 'set' },
+        { key: 'b', token: 't2', op: 'delete' },
+      ]);
+    } finally {
+      raw.disconnect();
+      await cache.close();
+    }
+  });
+
+  it('clearing removes only marks whose token is unchanged (a newer write keeps its mark)', async () => {
+    const cache = connector({ url: redis.url, prefix: 'jr2:' });
+    try {
+      await cache.setJournaled('k', 1, { journal: 'j', token: 'old' });
+      await cache.setJournaled('k', 2, { journal: 'j', token: 'new' });
+      await cache.setJournaled('other', 3, { journal: 'j', token: 'x' });
+      await cache.clearJournal('j', [
+        { key: 'k', token: 'old' },
+        { key: 'other', token: 'x' },
+      ]);
+      expect(await cache.readJournal('j')).toEqual([{ key: 'k', token: 'new', op: 'set' }]);
+      await cache.clearJournal('j', [{ key: 'k', token: 'new' }]);
+      expect(await cache.readJournal('j')).toEqual([]);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('journaled writes keep TTL and validation, and a cluster connection refuses to journal', async () => {
+    const cache = connector({ url: redis.url, prefix: 'jr3:' });
+    const raw = inspector(redis.url);
+    const clustered = connector({ url: cluster.url });
+    try {
+      await cache.setJournaled('ttl', 'x', { ttl: 60_000, journal: 'j', token: 't' });
+      expect(await raw.pttl('jr3:ttl')).toBeGreaterThan(50_000);
+      await expectCode(cache.setJournaled('', 'x', { journal: 'j', token: 't' }), 'INVALID_KEY');
+      await expectCode(cache.setJournaled('k', NaN, { journal: 'j', token: 't' }), 'INVALID_VALUE');
+      expect(isJournalingCache(clustered)).toBe(false);
+      await clustered.whenReady();
+      await expectCode(clustered.setJournaled('k', 1, { journal: 'j', token: 't' }), 'UNSUPPORTED');
+    } finally {
+      raw.disconnect();
+      await Promise.all([cache.close(), clustered.close()]);
+    }
+  }, 60_000);
+});
