@@ -10,3 +10,4 @@ export { toExptime, MAX_RELATIVE_EXPTIME_S, MAX_ABSOLUTE_EXPTIME_S, CLOCK_TICK_S
 export { ITEM_OVERHEAD_BYTES, ITEM_HEADER_MAX_BYTES, maxValueBytes } from './item';
 export { driver } from './driver';
 export { DeepstreamPlugin } from './deepstream';
+export { DeepstreamPlugin as default } from './deepstream';

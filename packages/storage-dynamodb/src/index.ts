@@ -3,3 +3,4 @@ export { DYNAMODB_STORAGE_DEFAULTS, type DynamoDBStorageOptions } from './option
 export { ATTRIBUTES, type Item } from './item-shape';
 export { driver } from './driver';
 export { DeepstreamPlugin } from './deepstream';
+export { DeepstreamPlugin as default } from './deepstream';

@@ -29,7 +29,8 @@ function describe(err: ConnectorError): string {
 /**
  * Adapts any Connector to deepstream's storage/cache plugin interface. deepstream loads plugins
  * with `require(path)` and `new Plugin(options, services, config)`; each backend package exports a
- * subclass of this as `DeepstreamPlugin` (and as its default export's `DeepstreamPlugin`).
+ * subclass of this as `DeepstreamPlugin` and as the module's default export (deepstream
+ * uses `require(path).default` when present).
  */
 export abstract class DeepstreamConnectorPlugin {
   readonly apiVersion = 2;
