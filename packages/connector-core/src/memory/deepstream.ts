@@ -5,3 +5,6 @@ import { MemoryCache, type MemoryCacheOptions } from './memory-cache';
 export const MemoryCacheDeepstreamPlugin = deepstreamPluginFor(
   (options) => new MemoryCache(options as MemoryCacheOptions),
 );
+
+/** deepstream loads `require(path).default` when present. */
+export default MemoryCacheDeepstreamPlugin;
