@@ -198,7 +198,8 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
         this.lastError = error;
         if (this.closed) return;
         this.reportError(error);
-        if (error.code === 'CONFIG') {
+        // Configuration, or a closed dependency, cannot fix itself: stop retrying, fail fast.
+        if (error.code === 'CONFIG' || error.code === 'CLOSED') {
           this.fatal = error;
           const waiters = [...this.readyWaiters];
           this.readyWaiters.clear();

@@ -121,6 +121,21 @@ export class TieredStore extends BaseConnector {
         details: { field: 'storage' },
       });
     }
+    // Every option is checked before super(), which schedules the connection: a constructor
+    // that throws must not leave a half-built store connecting in the background.
+    const writeMode = oneOf(
+      options.writeMode,
+      ['write-behind', 'write-through'],
+      TIERED_STORE_DEFAULTS.writeMode,
+      'writeMode',
+    );
+    const onCacheFailure = oneOf(
+      options.onCacheFailure,
+      ['fail', 'write-through'],
+      TIERED_STORE_DEFAULTS.onCacheFailure,
+      'onCacheFailure',
+    );
+    const queueOptions = WriteBehindQueue.checkOptions(options.writeBehind);
     const tiers = [...caches, storage];
     // Tiers see the store's prefixed keys, so the prefix counts against their key limit.
     const prefixBytes = Buffer.byteLength(typeof options.prefix === 'string' ? options.prefix : '');
@@ -139,18 +154,8 @@ export class TieredStore extends BaseConnector {
     });
     this.caches = [...caches];
     this.storage = storage;
-    this.writeMode = oneOf(
-      options.writeMode,
-      ['write-behind', 'write-through'],
-      TIERED_STORE_DEFAULTS.writeMode,
-      'writeMode',
-    );
-    this.onCacheFailure = oneOf(
-      options.onCacheFailure,
-      ['fail', 'write-through'],
-      TIERED_STORE_DEFAULTS.onCacheFailure,
-      'onCacheFailure',
-    );
+    this.writeMode = writeMode;
+    this.onCacheFailure = onCacheFailure;
     this.exclusions = [
       ...(options.storageExclusionPrefixes ?? TIERED_STORE_DEFAULTS.storageExclusionPrefixes),
     ];
@@ -178,7 +183,7 @@ export class TieredStore extends BaseConnector {
           );
         },
       },
-      options.writeBehind,
+      queueOptions,
     );
     for (const tier of tiers) {
       // Tier errors surface through the store (tiers must not crash the process either).

@@ -131,9 +131,14 @@ export class WriteBehindQueue {
 
   constructor(hooks: WriteBehindHooks, options: Partial<WriteBehindOptions> = {}) {
     this.hooks = hooks;
-    this.options = { ...WRITE_BEHIND_DEFAULTS, ...options };
+    this.options = WriteBehindQueue.checkOptions(options);
+  }
+
+  /** Validates queue options (CONFIG naming the field) and fills in the defaults. */
+  static checkOptions(options: Partial<WriteBehindOptions> = {}): WriteBehindOptions {
+    const merged = { ...WRITE_BEHIND_DEFAULTS, ...options };
     for (const field of ['maxEntries', 'maxBytes', 'batchSize', 'concurrency'] as const) {
-      const v = this.options[field];
+      const v = merged[field];
       if (!Number.isSafeInteger(v) || v < 1) {
         throw new ConnectorError(
           'CONFIG',
@@ -144,11 +149,12 @@ export class WriteBehindQueue {
         );
       }
     }
-    if (this.options.whenFull !== 'wait' && this.options.whenFull !== 'refuse') {
+    if (merged.whenFull !== 'wait' && merged.whenFull !== 'refuse') {
       throw new ConnectorError('CONFIG', `writeBehind.whenFull must be 'wait' or 'refuse'`, {
         details: { field: 'writeBehind.whenFull' },
       });
     }
+    return merged;
   }
 
   /** Bytes a write occupies in the queue. */
