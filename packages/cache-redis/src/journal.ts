@@ -21,30 +21,90 @@ end
 return cleared
 `;
 
-/** SET (with PX) and the journal mark, atomically. */
-export async function setJournaled(
-  client: Redis,
-  journalKey: string,
-  key: string,
-  stored: Buffer,
-  ttlMs: number,
-  token: string,
-): Promise<void> {
-  const tx = client.multi();
-  if (ttlMs > 0) tx.set(key, stored, 'PX', ttlMs);
-  else tx.set(key, stored);
-  tx.hset(journalKey, key, `${token}|set`);
-  throwOnFailure(await tx.exec());
+interface JournaledWrite {
+  journalKey: string;
+  key: string;
+  /** The stored record, or null for a delete. */
+  stored: Buffer | null;
+  ttlMs: number;
+  mark: string;
+  resolve(): void;
+  reject(err: unknown): void;
 }
 
-/** DEL and the journal mark, atomically. */
-export async function deleteJournaled(
-  client: Redis,
-  journalKey: string,
-  key: string,
-  token: string,
-): Promise<void> {
-  throwOnFailure(await client.multi().del(key).hset(journalKey, key, `${token}|delete`).exec());
+/**
+ * Journaled writes issued in the same tick share ONE MULTI/EXEC: their SETs/DELs in issue order,
+ * then one HSET per journal with every mark — still atomic, at a fraction of the round trips.
+ */
+export class JournalWriter {
+  private queued: JournaledWrite[] = [];
+  private scheduled = false;
+
+  constructor(private readonly client: () => Redis) {}
+
+  set(journalKey: string, key: string, stored: Buffer, ttlMs: number, token: string): Promise<void> {
+    return this.add(journalKey, key, stored, ttlMs, `${token}|set`);
+  }
+
+  delete(journalKey: string, key: string, token: string): Promise<void> {
+    return this.add(journalKey, key, null, 0, `${token}|delete`);
+  }
+
+  private add(
+    journalKey: string,
+    key: string,
+    stored: Buffer | null,
+    ttlMs: number,
+    mark: string,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push({ journalKey, key, stored, ttlMs, mark, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        process.nextTick(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const writes = this.queued;
+    this.queued = [];
+    this.scheduled = false;
+    let tx;
+    try {
+      tx = this.client().multi();
+    } catch (err) {
+      for (const w of writes) w.reject(err);
+      return;
+    }
+    const marks = new Map<string, string[]>();
+    for (const w of writes) {
+      if (w.stored === null) tx.del(w.key);
+      else if (w.ttlMs > 0) tx.set(w.key, w.stored, 'PX', w.ttlMs);
+      else tx.set(w.key, w.stored);
+      const fields = marks.get(w.journalKey) ?? [];
+      fields.push(w.key, w.mark); // a later mark of the same key overwrites an earlier one
+      marks.set(w.journalKey, fields);
+    }
+    for (const [journalKey, fields] of marks) tx.hset(journalKey, ...fields);
+    tx.exec().then(
+      (results) => {
+        if (results === null) {
+          for (const w of writes) w.reject(new Error('the Redis transaction was aborted'));
+          return;
+        }
+        const markError = results.slice(writes.length).find(([err]) => err)?.[0];
+        writes.forEach((w, i) => {
+          const err = results[i]?.[0] ?? markError;
+          if (err) w.reject(err);
+          else w.resolve();
+        });
+      },
+      (err: unknown) => {
+        for (const w of writes) w.reject(err);
+      },
+    );
+  }
 }
 
 /** Every mark in the journal; `stripPrefix` turns stored keys back into connector keys. */
@@ -74,9 +134,4 @@ export async function clearJournal(
   const args: string[] = [];
   for (const entry of entries) args.push(entry.key, entry.token);
   await client.eval(CLEAR_LUA, 1, journalKey, ...args);
-}
-
-function throwOnFailure(results: [Error | null, unknown][] | null): void {
-  if (results === null) throw new Error('the Redis transaction was aborted');
-  for (const [err] of results) if (err) throw err;
 }

@@ -47,6 +47,7 @@ export class RedisCache extends BaseConnector {
    * writes (connector-core's JournalingCache): one standalone connection, not a cluster.
    */
   readonly journaling: boolean;
+  private readonly journalWriter = new journal.JournalWriter(() => this.journalClient('a journaled write'));
 
   constructor(options: RedisCacheOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -263,8 +264,7 @@ export class RedisCache extends BaseConnector {
     options: SetOptions & { journal: string; token: string },
   ): Promise<void> {
     return this.runWrite('setJournaled', key, value, options, (fullKey, record, ttl) =>
-      journal.setJournaled(
-        this.journalClient('setJournaled'),
+      this.journalWriter.set(
         this.prefix + options.journal,
         fullKey,
         encodeRecord(record.version, record.data),
@@ -276,12 +276,7 @@ export class RedisCache extends BaseConnector {
 
   deleteJournaled(key: string, options: { journal: string; token: string }): Promise<void> {
     return this.runKeyed('deleteJournaled', key, true, (fullKey) =>
-      journal.deleteJournaled(
-        this.journalClient('deleteJournaled'),
-        this.prefix + options.journal,
-        fullKey,
-        options.token,
-      ),
+      this.journalWriter.delete(this.prefix + options.journal, fullKey, options.token),
     );
   }
 

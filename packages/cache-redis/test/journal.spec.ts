@@ -44,6 +44,30 @@ describe('RedisCache dirty-key journal (for the tiered store)', () => {
     }
   });
 
+  it('journaled writes issued in the same tick share one MULTI/EXEC, in issue order', async () => {
+    const cache = connector({ url: redis.url, prefix: 'jr4:' });
+    const raw = inspector(redis.url);
+    try {
+      await cache.whenReady();
+      const multis = async (): Promise<number> => {
+        const stats = await raw.info('commandstats');
+        return Number(/cmdstat_multi:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+      };
+      const before = await multis();
+      await Promise.all([
+        ...Array.from({ length: 100 }, (_, i) => cache.setJournaled(`k${i}`, i, { journal: 'j', token: `t${i}` })),
+        cache.setJournaled('k0', 'last', { journal: 'j', token: 'final' }),
+      ]);
+      expect((await multis()) - before).toBe(1);
+      expect<unknown>(await cache.get('k0')).toBe('last');
+      expect(await raw.hget('jr4:j', 'jr4:k0')).toBe('final|set');
+      expect(await raw.hlen('jr4:j')).toBe(100);
+    } finally {
+      raw.disconnect();
+      await cache.close();
+    }
+  });
+
   it('journaled writes keep TTL and validation, and a cluster connection refuses to journal', async () => {
     const cache = connector({ url: redis.url, prefix: 'jr3:' });
     const raw = inspector(redis.url);
