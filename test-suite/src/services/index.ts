@@ -14,6 +14,7 @@ export * from './resources';
 export * from './tls-certs';
 export * from './redis';
 export * from './redis-cluster';
+export * from './redis-sentinel';
 export * from './memcached';
 export * from './dynamodb';
 export * from './mongodb';
