@@ -55,7 +55,9 @@ describe('RedisCache dirty-key journal (for the tiered store)', () => {
       };
       const before = await multis();
       await Promise.all([
-        ...Array.from({ length: 100 }, (_, i) => cache.setJournaled(`k${i}`, i, { journal: 'j', token: `t${i}` })),
+        ...Array.from({ length: 100 }, (_, i) =>
+          cache.setJournaled(`k${i}`, i, { journal: 'j', token: `t${i}` }),
+        ),
         cache.setJournaled('k0', 'last', { journal: 'j', token: 'final' }),
       ]);
       expect((await multis()) - before).toBe(1);
