@@ -47,6 +47,15 @@ export interface BenchSuite {
   run(ctx: BenchContext): Promise<void>;
 }
 
+/** The record the storage suites write: the same value for connector and raw driver, every suite. */
+export const BENCH_RECORD = {
+  name: 'Ada Lovelace',
+  tags: ['x', 'y', 'z'],
+  n: 42,
+  score: 99.5,
+  nested: { ok: true, at: null },
+};
+
 export function defaultDurationMs(): number {
   const fromEnv = Number(process.env.BENCH_DURATION_MS);
   return Number.isFinite(fromEnv) && fromEnv > 0 ? fromEnv : 2000;

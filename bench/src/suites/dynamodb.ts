@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStorage } from '@connector-kit/storage-dynamodb';
 import { startService } from '@connector-kit/test-suite';
-import { defaultDurationMs, runClosedLoop, type BenchSuite } from '../harness';
+import { BENCH_RECORD, defaultDurationMs, runClosedLoop, type BenchSuite } from '../harness';
 
 const BULK_ITEMS = 1000;
 const WARM_UP_MS = 5000;
@@ -40,13 +40,7 @@ export const suite: BenchSuite = {
     });
     try {
       await connector.whenReady();
-      const value = {
-        name: 'Ada Lovelace',
-        tags: ['x', 'y', 'z'],
-        n: 42,
-        score: 99.5,
-        nested: { ok: true, at: null },
-      };
+      const value = BENCH_RECORD;
       const keys = Array.from({ length: 1000 }, (_, i) => `key-${i}`);
       // The raw side writes exactly the item the connector stores (read back once): same
       // attributes, same native value, same key-order attribute — only the key differs.

@@ -3,7 +3,7 @@ import '@connector-kit/test-suite/dist/services/mongodb';
 import { MongoStorage } from '@connector-kit/storage-mongodb';
 import { startService } from '@connector-kit/test-suite';
 import { MongoClient, type AnyBulkWriteOperation } from 'mongodb';
-import { defaultDurationMs, runClosedLoop, type BenchSuite } from '../harness';
+import { BENCH_RECORD, defaultDurationMs, runClosedLoop, type BenchSuite } from '../harness';
 
 const KEYS = 1000;
 const BULK = 100;
@@ -55,13 +55,7 @@ export const suite: BenchSuite = {
     try {
       await Promise.all([connector.whenReady(), raw.connect()]);
       const records = raw.db(database).collection<RawRecord>('records');
-      const value = {
-        name: 'Ada Lovelace',
-        tags: ['x', 'y', 'z'],
-        n: 42,
-        score: 99.5,
-        nested: { ok: true, at: null },
-      };
+      const value = BENCH_RECORD;
       const keys = Array.from({ length: KEYS }, (_, i) => `key-${i}`);
       // The same document shape the connector writes, `_id` included (as a variable: the driver's
       // types leave `_id` out of replacements, the server accepts it when it matches the filter).

@@ -1,24 +1,26 @@
 /** Shared helpers of the cache-redis specs. */
-import { freePort } from '@connector-kit/test-suite';
+import { freePort, withTimeout } from '@connector-kit/test-suite';
 import { Redis, RedisCache, type RedisCacheOptions } from '@connector-kit/cache-redis';
 
 /** Rejects with a message naming `what` if `promise` has not settled within `ms`. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return withTimeout(promise, ms, `${what} did not settle within ${ms} ms`);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep } from '@connector-kit/test-suite';
+
+/**
+ * Checks the outcomes of a stream of operations that ran through an outage: each settled as
+ * 'ok' or one of the outage codes, at least `minOk` succeeded, and the outage was felt.
+ */
+export function expectStreamSettled(results: readonly string[], minOk: number): void {
+  const counts: Record<string, number> = {};
+  for (const r of results) counts[r] = (counts[r] ?? 0) + 1;
+  expect<unknown>(
+    Object.keys(counts).filter((c) => !['ok', 'BACKEND', 'NOT_READY', 'TIMEOUT'].includes(c)),
+  ).toEqual([]);
+  expect<unknown>(counts.ok).toBeGreaterThan(minOk);
+  expect<unknown>((counts.BACKEND ?? 0) + (counts.NOT_READY ?? 0) + (counts.TIMEOUT ?? 0)).toBeGreaterThan(0);
 }
 
 /** A plain ioredis client for looking at what the connector stored (the test's own eyes). */

@@ -80,13 +80,8 @@ export interface DynamoDBSettings {
   prefix: string;
 }
 
-const URL_PARAMETERS = new Set([
-  'endpoint',
-  'createTable',
-  'partitionKey',
-  'ttlAttribute',
-  'consistentRead',
-  'valueFormat',
+/** Query parameters read as numbers; together with the others below, every parameter a URL may carry. */
+const NUMERIC_URL_PARAMETERS = [
   'maxKeyBytes',
   'maxAttempts',
   'maxSockets',
@@ -95,6 +90,16 @@ const URL_PARAMETERS = new Set([
   'operationTimeoutMs',
   'connectTimeoutMs',
   'defaultTtl',
+] as const;
+
+const URL_PARAMETERS = new Set<string>([
+  'endpoint',
+  'createTable',
+  'partitionKey',
+  'ttlAttribute',
+  'consistentRead',
+  'valueFormat',
+  ...NUMERIC_URL_PARAMETERS,
 ]);
 
 function configError(field: string, message: string): ConnectorError {
@@ -129,17 +134,7 @@ export function optionsFromUrl(url: string): DynamoDBStorageOptions {
   if (q.partitionKey !== undefined) out.partitionKey = q.partitionKey;
   if (q.ttlAttribute !== undefined) out.ttlAttribute = q.ttlAttribute;
   if (q.valueFormat !== undefined) out.valueFormat = q.valueFormat as DynamoDBStorageOptions['valueFormat'];
-  const numeric = [
-    'maxKeyBytes',
-    'maxAttempts',
-    'maxSockets',
-    'bulkConcurrency',
-    'tableReadyTimeoutMs',
-    'operationTimeoutMs',
-    'connectTimeoutMs',
-    'defaultTtl',
-  ] as const;
-  for (const name of numeric) {
+  for (const name of NUMERIC_URL_PARAMETERS) {
     if (q[name] !== undefined) out[name] = queryNumber(parsed, name, 0);
   }
   out.prefix = parsed.prefix;

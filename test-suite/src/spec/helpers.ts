@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConnectorError, type Codec, type ErrorCode } from '@connector-kit/connector-core';
+import { sleep } from '../services/wait';
 
 /** A random prefix so runs (and groups) never see each other's keys. */
 export function randomPrefix(): string {
@@ -38,9 +39,7 @@ export async function eventually(predicate: () => boolean, timeoutMs: number, wh
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep } from '../services/wait';
 
 /** A string value whose serialised size under `codec` is exactly `bytes`. */
 export function valueOfEncodedSize(codec: Codec, bytes: number): string {

@@ -321,16 +321,10 @@ export class TieredStore extends BaseConnector {
     const behind = toStorage && this.writeMode === 'write-behind';
     let reservation: Reservation | null = null;
     if (behind) {
-      const abort = new AbortController();
-      const timer = setTimeout(() => abort.abort(), this.operationTimeoutMs);
-      try {
-        reservation = await this.queue.reserve(
-          WriteBehindQueue.sizeOf(key, record?.data ?? null),
-          abort.signal,
-        );
-      } finally {
-        clearTimeout(timer);
-      }
+      reservation = await this.queue.reserve(
+        WriteBehindQueue.sizeOf(key, record?.data ?? null),
+        this.operationTimeoutMs,
+      );
     }
     const token = behind && this.journalCache ? this.nextToken() : null;
     try {

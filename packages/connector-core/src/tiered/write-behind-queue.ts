@@ -181,9 +181,10 @@ export class WriteBehindQueue {
   /**
    * Reserves room for one write before the caches are touched, so a full queue delays or refuses
    * the write instead of leaving a cache ahead of a storage write that can never be queued.
-   * `signal` aborts the wait (the caller's timeout).
+   * A wait for room gives up with TIMEOUT after `waitMs` (the caller's operation timeout); the
+   * timer exists only while waiting, not on the common path where room is free.
    */
-  reserve(bytes: number, signal?: AbortSignal): Promise<Reservation> {
+  reserve(bytes: number, waitMs?: number): Promise<Reservation> {
     if (this.closed) return Promise.reject(new ConnectorError('CLOSED', 'The write-behind queue is closed'));
     if (bytes > this.options.maxBytes) {
       return Promise.reject(
@@ -204,31 +205,33 @@ export class WriteBehindQueue {
       );
     }
     return new Promise<Reservation>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
       const waiter: SpaceWaiter = {
         bytes,
         resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
+          clearTimeout(timer);
           resolve(this.take(bytes));
         },
         reject: (err) => {
-          signal?.removeEventListener('abort', onAbort);
+          clearTimeout(timer);
           reject(err);
         },
       };
-      const onAbort = (): void => {
-        const i = this.spaceWaiters.indexOf(waiter);
-        if (i !== -1) this.spaceWaiters.splice(i, 1);
-        reject(
-          new ConnectorError(
-            'TIMEOUT',
-            `Timed out waiting for room in the write-behind queue (storage is behind)`,
-            {
-              details: { depth: this.usedEntries, bytes: this.usedBytes },
-            },
-          ),
-        );
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (waitMs !== undefined) {
+        timer = setTimeout(() => {
+          const i = this.spaceWaiters.indexOf(waiter);
+          if (i !== -1) this.spaceWaiters.splice(i, 1);
+          reject(
+            new ConnectorError(
+              'TIMEOUT',
+              `Timed out waiting for room in the write-behind queue (storage is behind)`,
+              {
+                details: { depth: this.usedEntries, bytes: this.usedBytes },
+              },
+            ),
+          );
+        }, waitMs);
+      }
       this.spaceWaiters.push(waiter);
     });
   }
