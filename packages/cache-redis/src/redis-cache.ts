@@ -20,7 +20,7 @@ import {
   positiveInteger,
   type ConnectionPlan,
 } from './option-checks';
-import { encodeHeader, encodeRecord } from './record-format';
+import { encodeHeader } from './record-format';
 import { RedisLink, type LinkListener } from './redis-link';
 import { REDIS_CACHE_DEFAULTS, type RedisCacheOptions } from './options';
 import { CONNECTOR_VERSION } from './version';
@@ -47,7 +47,11 @@ export class RedisCache extends BaseConnector {
    * writes (connector-core's JournalingCache): one standalone connection, not a cluster.
    */
   readonly journaling: boolean;
-  private readonly journalWriter = new journal.JournalWriter(() => this.journalClient('a journaled write'));
+  private readonly journalWriter = new journal.JournalWriter(() => {
+    const client = this.journalClient('a journaled write');
+    const keyPrefix = (client.options as { keyPrefix?: string } | undefined)?.keyPrefix ?? '';
+    return { client, encoded: keyPrefix === '' };
+  });
 
   constructor(options: RedisCacheOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -244,8 +248,8 @@ export class RedisCache extends BaseConnector {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The tiered store's dirty-key journal (JournalingCache). Journaled writes are single MULTI
-  // transactions sent directly (not through the batcher), on the writer connection.
+  // The tiered store's dirty-key journal (JournalingCache). Journaled writes are atomic script
+  // calls (one per tick, see JournalWriter) sent directly, not through the batcher.
 
   private journalClient(operation: string): Redis {
     const client = this.writer?.client;
@@ -267,7 +271,7 @@ export class RedisCache extends BaseConnector {
       this.journalWriter.set(
         this.prefix + options.journal,
         fullKey,
-        encodeRecord(record.version, record.data),
+        { version: record.version, data: record.data },
         ttlMs(ttl),
         options.token,
       ),

@@ -1,5 +1,6 @@
 import { isJournalingCache } from '@connector-kit/connector-core';
 import { expectCode, useService } from '@connector-kit/test-suite';
+import { Redis } from '@connector-kit/cache-redis';
 import { connector, inspector } from './support';
 
 describe('RedisCache dirty-key journal (for the tiered store)', () => {
@@ -44,29 +45,54 @@ describe('RedisCache dirty-key journal (for the tiered store)', () => {
     }
   });
 
-  it('journaled writes issued in the same tick share one MULTI/EXEC, in issue order', async () => {
+  it('journaled writes issued in the same tick share one atomic script call, in issue order', async () => {
     const cache = connector({ url: redis.url, prefix: 'jr4:' });
     const raw = inspector(redis.url);
     try {
       await cache.whenReady();
-      const multis = async (): Promise<number> => {
+      const evals = async (): Promise<number> => {
         const stats = await raw.info('commandstats');
-        return Number(/cmdstat_multi:calls=(\d+)/.exec(stats)?.[1] ?? 0);
+        return Number(/cmdstat_eval:calls=(\d+)/.exec(stats)?.[1] ?? 0);
       };
-      const before = await multis();
+      const before = await evals();
       await Promise.all([
         ...Array.from({ length: 100 }, (_, i) =>
           cache.setJournaled(`k${i}`, i, { journal: 'j', token: `t${i}` }),
         ),
         cache.setJournaled('k0', 'last', { journal: 'j', token: 'final' }),
       ]);
-      expect((await multis()) - before).toBe(1);
+      expect((await evals()) - before).toBe(1);
       expect<unknown>(await cache.get('k0')).toBe('last');
       expect(await raw.hget('jr4:j', 'jr4:k0')).toBe('final|set');
       expect(await raw.hlen('jr4:j')).toBe(100);
     } finally {
       raw.disconnect();
       await cache.close();
+    }
+  });
+
+  it("journals through a caller's client with an ioredis keyPrefix (ioredis builds the command)", async () => {
+    const client = new Redis(redis.url, { keyPrefix: 'kp:' });
+    const cache = connector({ client, prefix: 'jr5:' });
+    const raw = inspector(redis.url);
+    try {
+      await cache.setJournaled('a', { v: 1 }, { version: 2, journal: 'j', token: 't1' });
+      await cache.setJournaled('ttl', 'x', { ttl: 60_000, journal: 'j', token: 't2' });
+      await cache.deleteJournaled('a', { journal: 'j', token: 't3' });
+      expect(await raw.hgetall('kp:jr5:j')).toEqual({ 'jr5:a': 't3|delete', 'jr5:ttl': 't2|set' });
+      expect(await raw.exists('kp:jr5:a')).toBe(0);
+      expect(await raw.pttl('kp:jr5:ttl')).toBeGreaterThan(50_000);
+      expect<unknown>(await cache.get('ttl')).toBe('x');
+      expect(await cache.readJournal('j')).toEqual(
+        jasmine.arrayWithExactContents([
+          { key: 'a', token: 't3', op: 'delete' },
+          { key: 'ttl', token: 't2', op: 'set' },
+        ]),
+      );
+    } finally {
+      raw.disconnect();
+      await cache.close();
+      client.disconnect();
     }
   });
 
