@@ -4,6 +4,7 @@ import {
   MemoryCache,
   MemoryStore,
   TieredStore,
+  jsonCodec,
   type JsonValue,
 } from '@connector-kit/connector-core';
 import { describeConnector, eventually, expectCode, sleep } from '@connector-kit/test-suite';
@@ -50,6 +51,16 @@ function setup(
   const errors: ConnectorError[] = [];
   store.on('error', (e: ConnectorError) => errors.push(e));
   return { l1, l2, storage, store, errors };
+}
+
+/** The `details.field` of the error `fn` throws. */
+function field(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return (err as ConnectorError).details.field;
+  }
+  return 'no error';
 }
 
 describe('TieredStore behaviour', () => {
@@ -165,6 +176,68 @@ describe('TieredStore behaviour', () => {
     const q = store.stats().tiered.queue;
     expect(q.coalesced).toBeGreaterThan(150);
     expect(storage.writtenKeys).toBeLessThan(60);
+    await store.close();
+  });
+
+  it('writeDelayMs: a hot key reaches storage at most once per window, flush() does not wait for it', async () => {
+    const { store, storage } = setup({ writeBehind: { writeDelayMs: 300 } });
+    await store.whenReady();
+    const started = Date.now();
+    for (let i = 0; i < 50; i++) {
+      await store.set('hot', i);
+      await sleep(4);
+    }
+    // ~200 ms of rewrites: nothing is due yet, so storage has seen nothing.
+    expect(Date.now() - started).toBeLessThan(300);
+    expect(storage.writtenKeys).toBe(0);
+    await eventually(() => storage.writtenKeys > 0, 2000, 'the delayed storage write');
+    expect(storage.writtenKeys).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect<unknown>(await storage.get('hot')).toBe(49);
+    await store.set('later', 1);
+    await store.flush(); // forced: no waiting out the delay
+    expect<unknown>(await storage.get('later')).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(
+      field(
+        () => new TieredStore({ caches: [new MemoryCache()], storage, writeBehind: { writeDelayMs: -1 } }),
+      ),
+    ).toBe('writeBehind.writeDelayMs');
+    await store.close();
+  });
+
+  it('hands tiers the bytes it encoded at set() (one serialisation), and plain values to tiers that do not take bytes', async () => {
+    const l1 = new MemoryCache();
+    const msgpackTier = new MemoryCache({ codec: 'msgpack' });
+    const storage = new FlakyStorage({ logger: quiet });
+    const seen: unknown[] = [];
+    // A connector of someone else's making: it implements the interface, not the base class.
+    const foreign = new Proxy(new MemoryCache(), {
+      get(target, property, receiver) {
+        if (typeof property === 'symbol') return undefined;
+        if (property === 'set') {
+          return (key: string, value: JsonValue, options: object) => {
+            seen.push(value);
+            return target.set(key, value, options);
+          };
+        }
+        const member = Reflect.get(target, property, receiver) as unknown;
+        return typeof member === 'function' ? (member as (...a: unknown[]) => unknown).bind(target) : member;
+      },
+    });
+    const store = new TieredStore({ caches: [l1, msgpackTier, foreign], storage, logger: quiet });
+    await store.whenReady();
+    const encode = spyOn(jsonCodec, 'encode').and.callThrough();
+    const decode = spyOn(jsonCodec, 'decode').and.callThrough();
+    const value = { a: [1, 'two', { three: null }], 'we.ird$': true };
+    await store.set('k', value, { version: 7 });
+    await store.flush();
+    expect(encode).toHaveBeenCalledTimes(2); // the store's own, and the foreign tier's
+    expect(decode).toHaveBeenCalledTimes(2); // for the msgpack tier and the foreign tier
+    expect<unknown>(seen).toEqual([value]);
+    for (const tier of [l1, msgpackTier, foreign, storage]) {
+      expect<unknown>(await tier.getEntry('k')).toEqual({ value, version: 7 });
+    }
     await store.close();
   });
 
@@ -337,14 +410,6 @@ describe('TieredStore behaviour', () => {
   }, 60_000);
 
   it('reports configuration mistakes with CONFIG naming the field', () => {
-    const field = (fn: () => unknown): unknown => {
-      try {
-        fn();
-      } catch (err) {
-        return (err as ConnectorError).details.field;
-      }
-      return 'no error';
-    };
     const storage = new FlakyStorage();
     expect(field(() => new TieredStore({ caches: [], storage }))).toBe('caches');
     expect(field(() => new TieredStore({ caches: [new MemoryCache()], storage: undefined as never }))).toBe(

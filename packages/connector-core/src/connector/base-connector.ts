@@ -16,6 +16,7 @@ import type {
   Supports,
 } from '../types';
 import { deliver } from './callbacks';
+import { bytesOfEncoded, isEncodedValue, markAcceptsEncodedValues } from './encoded-value';
 import { validateKey } from './keys';
 import { EncodedRecord, readValue, type ReadRecord, type WriteRecord } from './records';
 import { StatsRecorder } from './stats';
@@ -612,7 +613,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
     if (!Number.isSafeInteger(version)) {
       throw new ConnectorError('INVALID_OPTION', `version must be an integer, got ${String(version)}`);
     }
-    const data = this.codec.encode(value);
+    const data = isEncodedValue(value) ? bytesOfEncoded(value, this.codec) : this.codec.encode(value);
     if (data.byteLength > this.supports.maxValueBytes) {
       throw new ConnectorError(
         'VALUE_TOO_LARGE',
@@ -736,6 +737,9 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
     return result;
   }
 }
+
+// Connectors on the base class store bytes another kit connector already encoded (see encoded-value.ts).
+markAcceptsEncodedValues(BaseConnector.prototype);
 
 function splitArgs(
   optionsOrCallback: SetOptions | Callback<void> | undefined,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BaseConnector } from '../connector/base-connector';
+import { acceptsEncodedValues, encodedValue } from '../connector/encoded-value';
 import type { ReadRecord, WriteRecord } from '../connector/records';
 import type { ConnectorOptions } from '../config/options';
 import { ConnectorError } from '../errors';
@@ -100,6 +101,8 @@ export class TieredStore extends BaseConnector {
   private readonly tokenPrefix = randomBytes(6).toString('hex');
   private tokenCounter = 0;
   private readonly tierStats: TierStats[];
+  /** Per tier (caches, then storage): whether it stores our encoded bytes as they are. */
+  private readonly tierTakesBytes: boolean[];
   private readonly counters = {
     storageWrites: 0,
     storageWriteErrors: 0,
@@ -185,6 +188,7 @@ export class TieredStore extends BaseConnector {
       },
       queueOptions,
     );
+    this.tierTakesBytes = tiers.map(acceptsEncodedValues);
     for (const tier of tiers) {
       // Tier errors surface through the store (tiers must not crash the process either).
       tier.on('error', (err: unknown) => this.reportError(err));
@@ -364,17 +368,19 @@ export class TieredStore extends BaseConnector {
   ): Promise<void> {
     const written: Connector[] = [];
     try {
-      for (const cache of this.caches) {
+      for (let i = 0; i < this.caches.length; i++) {
+        const cache = this.caches[i]!;
         const journaled = token !== null && cache === this.journalCache;
         if (op === 'set') {
           const options = { version: record!.version, ...(ttl > 0 ? { ttl } : {}) };
+          const value = this.valueFor(i, record!);
           if (journaled)
-            await this.journalCache!.setJournaled(key, record!.value, {
+            await this.journalCache!.setJournaled(key, value, {
               ...options,
               journal: this.journalName,
               token,
             });
-          else await cache.set(key, record!.value, options);
+          else await cache.set(key, value, options);
         } else if (journaled) {
           await this.journalCache!.deleteJournaled(key, { journal: this.journalName, token });
         } else {
@@ -389,6 +395,12 @@ export class TieredStore extends BaseConnector {
     }
   }
 
+  /** What tier `index` is given to store: our bytes as they are where it accepts them, else a fresh value. */
+  private valueFor(index: number, record: { data: Uint8Array | null }): JsonValue {
+    const data = record.data!;
+    return this.tierTakesBytes[index] ? encodedValue(data, this.codec) : this.codec.decode(data);
+  }
+
   private invalidateCaches(key: string): void {
     for (const cache of this.caches) cache.delete(key).catch(() => undefined);
   }
@@ -401,7 +413,10 @@ export class TieredStore extends BaseConnector {
   ): Promise<void> {
     this.counters.storageWrites++;
     if (op === 'set')
-      await this.storage.set(key, record!.value, { version: record!.version, ...(ttl > 0 ? { ttl } : {}) });
+      await this.storage.set(key, this.valueFor(this.caches.length, record!), {
+        version: record!.version,
+        ...(ttl > 0 ? { ttl } : {}),
+      });
     else await this.storage.delete(key);
   }
 
@@ -412,7 +427,7 @@ export class TieredStore extends BaseConnector {
     for (const w of batch) {
       if (w.op !== 'set') continue;
       const group = setsByTtl.get(w.ttl) ?? [];
-      group.push({ key: w.key, value: this.codec.decode(w.data!), version: w.version });
+      group.push({ key: w.key, value: this.valueFor(this.caches.length, w), version: w.version });
       setsByTtl.set(w.ttl, group);
     }
     const calls: Promise<void>[] = [];

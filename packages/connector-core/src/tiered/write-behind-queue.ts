@@ -38,6 +38,13 @@ export interface WriteBehindOptions {
    * acknowledgement never waits for this.
    */
   lingerMs: number;
+  /**
+   * How long an acknowledged write stays queued before it may go to storage, ms (0: as soon as
+   * a batch forms). Rewrites of a key within the window coalesce, so a hot key costs storage at
+   * most one write per window however often it changes. `flush()` and `close()` do not wait for
+   * it. The price: storage lags the caches by up to this much.
+   */
+  writeDelayMs: number;
   retryInitialDelayMs: number;
   retryMaxDelayMs: number;
   /** ± fraction of random jitter on each retry delay. */
@@ -53,6 +60,7 @@ export const WRITE_BEHIND_DEFAULTS: WriteBehindOptions = {
   batchSize: 100,
   concurrency: 4,
   lingerMs: 10,
+  writeDelayMs: 0,
   retryInitialDelayMs: 100,
   retryMaxDelayMs: 10_000,
   retryJitter: 0.2,
@@ -156,14 +164,13 @@ export class WriteBehindQueue {
         );
       }
     }
-    if (typeof merged.lingerMs !== 'number' || !(merged.lingerMs >= 0)) {
-      throw new ConnectorError(
-        'CONFIG',
-        `writeBehind.lingerMs must be a number >= 0, got ${String(merged.lingerMs)}`,
-        {
-          details: { field: 'writeBehind.lingerMs' },
-        },
-      );
+    for (const field of ['lingerMs', 'writeDelayMs'] as const) {
+      const v = merged[field];
+      if (typeof v !== 'number' || !(v >= 0) || v === Number.POSITIVE_INFINITY) {
+        throw new ConnectorError('CONFIG', `writeBehind.${field} must be a number >= 0, got ${String(v)}`, {
+          details: { field: `writeBehind.${field}` },
+        });
+      }
     }
     if (merged.whenFull !== 'wait' && merged.whenFull !== 'refuse') {
       throw new ConnectorError('CONFIG', `writeBehind.whenFull must be 'wait' or 'refuse'`, {
@@ -282,7 +289,7 @@ export class WriteBehindQueue {
   flush(): Promise<void> {
     const seq = this.seq;
     if (!this.hasWritesUpTo(seq)) return Promise.resolve();
-    this.pump(true); // someone is waiting: partial batches need not linger
+    this.pump(true, true); // someone is waiting: no linger, no write delay
     return new Promise<void>((resolve) => this.flushWaiters.push({ seq, resolve }));
   }
 
@@ -297,7 +304,7 @@ export class WriteBehindQueue {
       clearTimeout(this.retryTimer);
       this.retryTimer = null;
     }
-    this.pump(true);
+    this.pump(true, true);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.flush(),
@@ -360,22 +367,40 @@ export class WriteBehindQueue {
   }
 
   private schedulePump(): void {
-    // A full batch leaves now; a partial one waits (at most lingerMs) for company.
+    // A full batch leaves now; a partial one waits (at most lingerMs) for company, and nothing
+    // leaves before its write delay is over.
     if (this.pending.size >= this.options.batchSize) this.pump(false);
-    if (this.pending.size > 0 && !this.lingerTimer && !this.retryTimer) {
-      this.lingerTimer = setTimeout(() => {
+    if (this.pending.size === 0 || this.lingerTimer || this.retryTimer) return;
+    if (this.activeBatches >= this.options.concurrency) return; // the next completion pumps again
+    const oldest = this.pending.values().next().value as Entry;
+    const untilDue = oldest.enqueuedAt + this.options.writeDelayMs - Date.now();
+    this.lingerTimer = setTimeout(
+      () => {
         this.lingerTimer = null;
         this.pump(true);
-      }, this.options.lingerMs);
-    }
+        this.schedulePump(); // writes not yet due when this fired
+      },
+      Math.max(this.options.lingerMs, untilDue),
+    );
   }
 
-  /** Dispatches batches while concurrency allows; partial batches only when `partial`. */
-  private pump(partial: boolean): void {
+  /** Whether every write waiting is wanted now (someone flushes, or the queue is closing). */
+  private get urgent(): boolean {
+    return this.flushWaiters.length > 0 || this.closed;
+  }
+
+  /**
+   * Dispatches batches while concurrency allows; partial batches only when `partial`; writes
+   * whose delay is not over only when `force`.
+   */
+  private pump(partial: boolean, force = this.urgent): void {
     if (this.retryTimer) return; // backing off after a failure
+    const dueBefore = force ? Number.POSITIVE_INFINITY : Date.now() - this.options.writeDelayMs;
     while (this.activeBatches < this.options.concurrency && this.pending.size > 0) {
       const batch: Entry[] = [];
       for (const entry of this.pending.values()) {
+        // Pending is (nearly) in acknowledgement order: the first write not yet due ends the scan.
+        if (entry.enqueuedAt > dueBefore) break;
         if (this.inFlight.has(entry.key)) continue; // per-key order: one write of a key at a time
         batch.push(entry);
         if (batch.length >= this.options.batchSize) break;
@@ -415,7 +440,7 @@ export class WriteBehindQueue {
       this.hooks.written?.(batch);
     } finally {
       this.settleFlushWaiters();
-      this.pump(this.flushWaiters.length > 0 || this.closed);
+      this.pump(this.urgent);
       this.schedulePump();
     }
   }
@@ -465,6 +490,7 @@ export class WriteBehindQueue {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null;
         this.pump(true);
+        this.schedulePump();
       }, base * jitter);
     }
   }
