@@ -72,6 +72,8 @@ export async function runClosedLoop(
   fn: (i: number) => Promise<unknown>,
   durationMs: number,
   warmupMs: number,
+  /** Also receives every measured latency (to pool several runs). */
+  collect?: number[],
 ): Promise<{ ops: number; opsPerSec: number; p50Ms: number; p99Ms: number }> {
   let counter = 0;
   const load = async (untilMs: number, latencies: number[] | null): Promise<void> => {
@@ -90,13 +92,50 @@ export async function runClosedLoop(
   const start = performance.now();
   await load(start + durationMs, latencies);
   const elapsed = performance.now() - start;
+  if (collect) for (const latency of latencies) collect.push(latency);
+  return summarise(latencies, elapsed);
+}
+
+function summarise(
+  latencies: readonly number[],
+  elapsedMs: number,
+): { ops: number; opsPerSec: number; p50Ms: number; p99Ms: number } {
   const sorted = Float64Array.from(latencies).sort();
   return {
     ops: latencies.length,
-    opsPerSec: (latencies.length / elapsed) * 1000,
+    opsPerSec: (latencies.length / elapsedMs) * 1000,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
   };
+}
+
+/** One side of an alternating comparison. */
+export interface AlternatingTarget {
+  target: string;
+  fn: (i: number) => Promise<unknown>;
+}
+
+/**
+ * Runs the targets in turn, `slices` short runs each, and pools every side's latencies: on a small
+ * shared machine a load spike then hits every side instead of whichever ran at that moment.
+ */
+export async function runAlternating(
+  targets: readonly AlternatingTarget[],
+  concurrency: number,
+  slices: number,
+  sliceMs: number,
+): Promise<{ target: string; ops: number; opsPerSec: number; p50Ms: number; p99Ms: number }[]> {
+  const pooled = targets.map(() => ({ latencies: [] as number[], elapsedMs: 0 }));
+  for (let s = 0; s < slices; s++) {
+    for (let t = 0; t < targets.length; t++) {
+      const result = await runClosedLoop(concurrency, targets[t]!.fn, sliceMs, 100, pooled[t]!.latencies);
+      if (result.ops > 0) pooled[t]!.elapsedMs += (result.ops / result.opsPerSec) * 1000;
+    }
+  }
+  return targets.map((t, i) => ({
+    target: t.target,
+    ...summarise(pooled[i]!.latencies, pooled[i]!.elapsedMs),
+  }));
 }
 
 export function createContext(suite: string, rows: BenchResult[], notes: string[]): BenchContext {

@@ -28,19 +28,40 @@ return cleared
  * KEYS[1] is the journal hash, KEYS[2..] the records; ARGV holds, per record, `d` (delete) or
  * its TTL in ms (`0`: none), the stored bytes, the mark, and the record's name in the journal
  * (its key as the connector knows it: an ioredis keyPrefix applies to KEYS, not to hash fields).
- * Each mark is written before its record, so not even a failing command can leave a record
- * written without its mark.
+ * Every mark is written before any record, so not even a failing command can leave a record
+ * written without its mark. Runs of plain sets go out as one MSET and the marks as one HSET
+ * (chunked below Lua's unpack limit): a redis.call per write cost Redis ~10 µs a write.
  */
 const JOURNALED_WRITES_LUA = `
-local journal = KEYS[1]
+local chunk = 1000
+local marks = {}
+for i = 2, #KEYS do
+  local a = (i - 2) * 4
+  marks[#marks + 1] = ARGV[a + 4]
+  marks[#marks + 1] = ARGV[a + 3]
+end
+for c = 1, #marks, 2 * chunk do
+  redis.call('HSET', KEYS[1], unpack(marks, c, math.min(c + 2 * chunk - 1, #marks)))
+end
+local run = {}
+local function flushRun()
+  if #run > 0 then redis.call('MSET', unpack(run)) end
+  run = {}
+end
 for i = 2, #KEYS do
   local a = (i - 2) * 4
   local ttl = ARGV[a + 1]
-  redis.call('HSET', journal, ARGV[a + 4], ARGV[a + 3])
-  if ttl == 'd' then redis.call('DEL', KEYS[i])
-  elseif ttl == '0' then redis.call('SET', KEYS[i], ARGV[a + 2])
-  else redis.call('SET', KEYS[i], ARGV[a + 2], 'PX', ttl) end
+  if ttl == '0' then
+    run[#run + 1] = KEYS[i]
+    run[#run + 1] = ARGV[a + 2]
+    if #run >= 2 * chunk then flushRun() end
+  else
+    flushRun()
+    if ttl == 'd' then redis.call('DEL', KEYS[i])
+    else redis.call('SET', KEYS[i], ARGV[a + 2], 'PX', ttl) end
+  end
 end
+flushRun()
 return #KEYS - 1
 `;
 

@@ -122,7 +122,7 @@ describe('TieredStore behaviour', () => {
   });
 
   it('read-your-writes holds while the storage write is in flight', async () => {
-    const { store, storage, l1 } = setup();
+    const { store, storage, l1 } = setup({ writeBehind: { writeDelayMs: 0 } });
     await storage.set('k', 'stale');
     storage.latency = (write) => (write ? 150 : 0);
     await store.set('k', 'fresh');
@@ -203,6 +203,22 @@ describe('TieredStore behaviour', () => {
         () => new TieredStore({ caches: [new MemoryCache()], storage, writeBehind: { writeDelayMs: -1 } }),
       ),
     ).toBe('writeBehind.writeDelayMs');
+    await store.close();
+  });
+
+  it('a queued write keeps its TTL: it expires while queued, and storage gets what is left of it or a delete', async () => {
+    const { store, storage } = setup({ writeBehind: { writeDelayMs: 400 } });
+    await storage.set('gone', 'old');
+    await store.set('gone', 'short-lived', { ttl: 150 });
+    await store.set('kept', 'long-lived', { ttl: 60_000 });
+    await sleep(250);
+    // The cache copy has expired, and so has the write still waiting in the queue.
+    expect<unknown>(await store.get('gone')).toBeNull();
+    expect<unknown>(await store.get('kept')).toBe('long-lived');
+    await store.flush();
+    // The newest write of 'gone' expired: storage must not keep (or bring back) the older value.
+    expect<unknown>(await storage.get('gone')).toBeNull();
+    expect<unknown>(await storage.get('kept')).toBe('long-lived');
     await store.close();
   });
 

@@ -330,11 +330,15 @@ export class TieredStore extends BaseConnector {
         this.operationTimeoutMs,
       );
     }
-    const token = behind && this.journalCache ? this.nextToken() : null;
+    // A write coalescing into a pending, journaled write of its key relies on that mark: the
+    // cache write is then a plain one (a hot key is journaled once per writeDelayMs).
+    const ride = behind && this.journalCache ? this.queue.ride(key, op) : null;
+    const token = ride ? ride.token : behind && this.journalCache ? this.nextToken() : null;
     try {
-      await this.writeCaches(key, op, record, ttl, token);
+      await this.writeCaches(key, op, record, ttl, ride ? null : token);
     } catch (err) {
       if (reservation) this.queue.cancel(reservation);
+      if (ride) this.queue.unride(ride);
       if (toStorage && this.onCacheFailure === 'write-through') {
         // The cache is down: make storage the source of truth and drop stale cache copies.
         await this.writeStorageNow(key, op, record, ttl);
@@ -346,14 +350,18 @@ export class TieredStore extends BaseConnector {
     }
     if (!toStorage) return;
     if (reservation) {
-      this.queue.commit(reservation, {
-        key,
-        op,
-        data: record?.data ?? null,
-        version: record?.version ?? 0,
-        ttl,
-        token,
-      });
+      this.queue.commit(
+        reservation,
+        {
+          key,
+          op,
+          data: record?.data ?? null,
+          version: record?.version ?? 0,
+          ttl,
+          token,
+        },
+        ride,
+      );
     } else {
       await this.writeStorageNow(key, op, record, ttl);
     }
@@ -422,13 +430,22 @@ export class TieredStore extends BaseConnector {
 
   private async writeBatchToStorage(batch: readonly QueuedWrite[]): Promise<void> {
     this.counters.storageWrites += batch.length;
-    const deletes = batch.filter((w) => w.op === 'delete').map((w) => w.key);
+    const now = Date.now();
+    // A TTL runs from the acknowledgement, not from the (later) storage write: storage gets
+    // what is left of it, rounded up to its granularity, and a value that expired meanwhile is
+    // deleted (the newest write is gone; an older stored value must not come back).
+    const granularity = Math.max(1, this.storage.supports.ttlGranularityMs);
+    const expired = (w: QueuedWrite): boolean => !!w.expiresAt && w.expiresAt <= now;
+    const left = (w: QueuedWrite): number =>
+      w.expiresAt ? Math.ceil((w.expiresAt - now) / granularity) * granularity : 0;
+    const deletes = batch.filter((w) => w.op === 'delete' || expired(w)).map((w) => w.key);
     const setsByTtl = new Map<number, { key: string; value: JsonValue; version: number }[]>();
     for (const w of batch) {
-      if (w.op !== 'set') continue;
-      const group = setsByTtl.get(w.ttl) ?? [];
+      if (w.op !== 'set' || expired(w)) continue;
+      const ttl = left(w);
+      const group = setsByTtl.get(ttl) ?? [];
       group.push({ key: w.key, value: this.valueFor(this.caches.length, w), version: w.version });
-      setsByTtl.set(w.ttl, group);
+      setsByTtl.set(ttl, group);
     }
     const calls: Promise<void>[] = [];
     if (deletes.length > 0) calls.push(this.storage.deleteBulk(deletes));
@@ -526,8 +543,10 @@ export class TieredStore extends BaseConnector {
   }
 }
 
+/** What a queued write says about its key: absent once deleted or expired. */
 function queuedRecord(write: QueuedWrite): ReadRecord | null {
-  return write.op === 'delete' ? null : { version: write.version, data: write.data! };
+  if (write.op === 'delete' || (write.expiresAt && write.expiresAt <= Date.now())) return null;
+  return { version: write.version, data: write.data! };
 }
 
 function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, field: string): T {

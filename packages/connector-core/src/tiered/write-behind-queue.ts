@@ -8,7 +8,10 @@ export interface QueuedWrite {
   /** The serialised value (set only), taken when the write was acknowledged. */
   data: Uint8Array | null;
   version: number;
+  /** TTL in ms as given to the caches (0: none). */
   ttl: number;
+  /** When a set with a TTL expires (epoch ms), filled in by the queue at commit; 0: never. */
+  expiresAt?: number;
   /** Journal token of the cache write this entry stands for, if the cache keeps a journal. */
   token: string | null;
 }
@@ -19,6 +22,16 @@ interface Entry extends QueuedWrite {
   firstSeq: number;
   enqueuedAt: number;
   attempts: number;
+  /** Cache writes in progress that rely on this entry's journal mark (see ride()). */
+  riders: number;
+}
+
+/** A write that relies on the journal mark of a pending entry of its key (see ride()). */
+export interface Ride {
+  readonly token: string;
+  /** @internal the entry ridden */
+  readonly entry: object;
+  settled: boolean;
 }
 
 export interface WriteBehindOptions {
@@ -60,7 +73,7 @@ export const WRITE_BEHIND_DEFAULTS: WriteBehindOptions = {
   batchSize: 100,
   concurrency: 4,
   lingerMs: 10,
-  writeDelayMs: 0,
+  writeDelayMs: 1000,
   retryInitialDelayMs: 100,
   retryMaxDelayMs: 10_000,
   retryJitter: 0.2,
@@ -240,6 +253,7 @@ export class WriteBehindQueue {
         }, waitMs);
       }
       this.spaceWaiters.push(waiter);
+      this.pump(true, true); // a full queue drains without waiting out lingerMs or writeDelayMs
     });
   }
 
@@ -250,24 +264,50 @@ export class WriteBehindQueue {
     this.release(1, reservation.bytes);
   }
 
-  /** Queues the write for which room was reserved; a pending write of the same key is replaced. */
-  commit(reservation: Reservation, write: QueuedWrite): void {
+  /**
+   * Lets a write of `key` rely on the journal mark of the pending write it will be coalesced
+   * into, so its cache write need not journal again: a hot key is then marked once per write
+   * delay instead of once per write. Only a pending entry of the same operation, with a mark and
+   * not yet due, can be ridden; it is not dispatched until every ride on it is committed or
+   * released, so the mark cannot be cleared under a write that relies on it.
+   */
+  ride(key: string, op: 'set' | 'delete'): Ride | null {
+    const entry = this.pending.get(key);
+    if (!entry || entry.token === null || entry.op !== op || this.closed) return null;
+    if (entry.enqueuedAt + this.options.writeDelayMs <= Date.now()) return null; // due: let it go
+    entry.riders++;
+    return { token: entry.token, entry, settled: false };
+  }
+
+  /** Gives a ride back (its cache write failed). */
+  unride(ride: Ride): void {
+    if (ride.settled) return;
+    ride.settled = true;
+    (ride.entry as Entry).riders--;
+    this.schedulePump();
+  }
+
+  /**
+   * Queues the write for which room was reserved; a pending write of the same key is replaced.
+   * A write that rode a pending entry (`ride`) is committed with that ride.
+   */
+  commit(reservation: Reservation, write: QueuedWrite, ride?: Ride | null): void {
     if (reservation.settled) throw new Error('reservation already used');
     reservation.settled = true;
+    if (ride && !ride.settled) {
+      ride.settled = true;
+      (ride.entry as Entry).riders--;
+    }
     const seq = ++this.seq;
     this.counters.enqueued++;
+    write = { ...write, expiresAt: write.op === 'set' && write.ttl > 0 ? Date.now() + write.ttl : 0 };
     const existing = this.pending.get(write.key);
     if (existing) {
       // Coalesce: keep the place (and firstSeq) of the older write, carry the newer content.
       this.counters.coalesced++;
       this.release(1, existing.bytes);
-      this.pending.set(write.key, {
-        ...write,
-        bytes: reservation.bytes,
-        firstSeq: existing.firstSeq,
-        enqueuedAt: existing.enqueuedAt,
-        attempts: 0,
-      });
+      // In place: rides hold on to the entry (its riders keep it from being dispatched).
+      Object.assign(existing, write, { bytes: reservation.bytes, attempts: 0 });
     } else {
       this.pending.set(write.key, {
         ...write,
@@ -275,6 +315,7 @@ export class WriteBehindQueue {
         firstSeq: seq,
         enqueuedAt: Date.now(),
         attempts: 0,
+        riders: 0,
       });
     }
     this.schedulePump();
@@ -384,9 +425,9 @@ export class WriteBehindQueue {
     );
   }
 
-  /** Whether every write waiting is wanted now (someone flushes, or the queue is closing). */
+  /** Whether every queued write is wanted now: someone flushes or waits for room, or the queue closes. */
   private get urgent(): boolean {
-    return this.flushWaiters.length > 0 || this.closed;
+    return this.flushWaiters.length > 0 || this.spaceWaiters.length > 0 || this.closed;
   }
 
   /**
@@ -402,6 +443,7 @@ export class WriteBehindQueue {
         // Pending is (nearly) in acknowledgement order: the first write not yet due ends the scan.
         if (entry.enqueuedAt > dueBefore) break;
         if (this.inFlight.has(entry.key)) continue; // per-key order: one write of a key at a time
+        if (entry.riders > 0) continue; // a cache write relying on its mark is still under way
         batch.push(entry);
         if (batch.length >= this.options.batchSize) break;
       }
