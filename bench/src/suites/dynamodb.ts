@@ -17,8 +17,10 @@ const SLICES = 5;
  * The DynamoDB connector against raw `@aws-sdk/client-dynamodb` calls on the same DynamoDB Local,
  * single operations at concurrency 1 and 64, and a bulk write of 1,000 items against 1,000 puts.
  * Both sides use the same socket pool, retries and strongly consistent reads; the raw side sends
- * exactly the item the connector stores (read back once). DYNAMODB_ENDPOINT points it at your own
- * server instead.
+ * exactly the item the connector stores (read back once), one PutItem / GetItem per operation.
+ * The connector auto-batches the single operations of one tick (its default); a second connector
+ * with `autoBatch: false` shows the one-request-per-operation path. DYNAMODB_ENDPOINT points it at
+ * your own server instead.
  */
 export const suite: BenchSuite = {
   name: 'dynamodb',
@@ -27,6 +29,12 @@ export const suite: BenchSuite = {
     const endpoint = String(service.info.endpoint);
     const table = decodeURIComponent(new URL(service.url).pathname.slice(1));
     const connector = new DynamoDBStorage({ url: service.url, createTable: true, prefix: 'bench:' });
+    const unbatched = new DynamoDBStorage({
+      url: service.url,
+      createTable: true,
+      prefix: 'bench:',
+      autoBatch: false,
+    });
     const raw = new DynamoDBClient({
       endpoint,
       region: 'us-east-1',
@@ -39,7 +47,7 @@ export const suite: BenchSuite = {
       },
     });
     try {
-      await connector.whenReady();
+      await Promise.all([connector.whenReady(), unbatched.whenReady()]);
       const value = BENCH_RECORD;
       const keys = Array.from({ length: 1000 }, (_, i) => `key-${i}`);
       // The raw side writes exactly the item the connector stores (read back once): same
@@ -76,33 +84,45 @@ export const suite: BenchSuite = {
       for (let round = 0; performance.now() < warmUntil; round++) {
         const slice = keys.slice((round * 32) % 1000, ((round * 32) % 1000) + 32);
         await Promise.all(
-          slice.map((key, i) => Promise.all([rawPut(key, i), connector.set(key, value, { version: i })])),
+          slice.map((key, i) =>
+            Promise.all([
+              rawPut(key, i),
+              connector.set(key, value, { version: i }),
+              unbatched.set(key, value, { version: i }),
+            ]),
+          ),
         );
-        await Promise.all(slice.map((key) => Promise.all([rawGet(key), connector.get(key)])));
+        await Promise.all(
+          slice.map((key) => Promise.all([rawGet(key), connector.get(key), unbatched.get(key)])),
+        );
         await connector.setBulk(keys.slice(0, 100).map((key, i) => ({ key, value, version: i })));
       }
 
-      // Raw and connector run in alternating slices and each keeps its median slice: on a small
-      // shared machine a load spike then hits both sides instead of whichever ran at that moment.
+      // Raw and connectors run in alternating slices and each keeps its median slice: on a small
+      // shared machine a load spike then hits every side instead of whichever ran at that moment.
+      const sides = ['raw', 'connector', 'unbatched'] as const;
+      const targets: Record<(typeof sides)[number], string> = {
+        raw: 'raw @aws-sdk/client-dynamodb',
+        connector: 'connector',
+        unbatched: 'connector (autoBatch: false)',
+      };
       const pair = async (
         op: string,
         concurrency: number,
-        rawOp: (i: number) => Promise<unknown>,
-        connectorOp: (i: number) => Promise<unknown>,
+        ops: Record<(typeof sides)[number], (i: number) => Promise<unknown>>,
       ): Promise<void> => {
-        const slices: Record<'raw' | 'connector', Awaited<ReturnType<typeof runClosedLoop>>[]> = {
+        const slices: Record<(typeof sides)[number], Awaited<ReturnType<typeof runClosedLoop>>[]> = {
           raw: [],
           connector: [],
+          unbatched: [],
         };
         const sliceMs = Math.max(200, defaultDurationMs() / SLICES);
         for (let s = 0; s < SLICES; s++) {
-          slices.raw.push(await runClosedLoop(concurrency, rawOp, sliceMs, 100));
-          slices.connector.push(await runClosedLoop(concurrency, connectorOp, sliceMs, 100));
+          for (const side of sides)
+            slices[side].push(await runClosedLoop(concurrency, ops[side], sliceMs, 100));
         }
-        for (const [side, target] of [
-          ['raw', 'raw @aws-sdk/client-dynamodb'],
-          ['connector', 'connector'],
-        ] as const) {
+        for (const side of sides) {
+          const target = targets[side];
           const sorted = [...slices[side]].sort((x, y) => x.opsPerSec - y.opsPerSec);
           const median = sorted[Math.floor(sorted.length / 2)]!;
           ctx.record({ target, op, concurrency, ...median, notes: `median of ${SLICES} alternating slices` });
@@ -112,18 +132,16 @@ export const suite: BenchSuite = {
         }
       };
       for (const concurrency of [1, 64]) {
-        await pair(
-          'set',
-          concurrency,
-          (i) => rawPut(keys[i % 1000]!, i),
-          (i) => connector.set(keys[i % 1000]!, value, { version: i }),
-        );
-        await pair(
-          'get',
-          concurrency,
-          (i) => rawGet(keys[i % 1000]!),
-          (i) => connector.get(keys[i % 1000]!),
-        );
+        await pair('set', concurrency, {
+          raw: (i) => rawPut(keys[i % 1000]!, i),
+          connector: (i) => connector.set(keys[i % 1000]!, value, { version: i }),
+          unbatched: (i) => unbatched.set(keys[i % 1000]!, value, { version: i }),
+        });
+        await pair('get', concurrency, {
+          raw: (i) => rawGet(keys[i % 1000]!),
+          connector: (i) => connector.get(keys[i % 1000]!),
+          unbatched: (i) => unbatched.get(keys[i % 1000]!),
+        });
       }
 
       // Writing 1,000 items: one per request (sequential and 64 in flight) against setBulk.
@@ -175,8 +193,13 @@ export const suite: BenchSuite = {
       ctx.note(
         'the AWS SDK spends ≈0.5 ms of CPU per request here: batching 25 writes per request is where bulk speed comes from',
       );
+      ctx.note(
+        'the connector auto-batches single operations issued in the same tick (≤ 25 sets/deletes per BatchWriteItem, ' +
+          '≤ 100 gets per BatchGetItem; a lone call is a plain PutItem/GetItem); the raw side sends one PutItem/GetItem ' +
+          'per operation, as does "connector (autoBatch: false)"',
+      );
     } finally {
-      await connector.close();
+      await Promise.all([connector.close(), unbatched.close()]);
       raw.destroy();
       await service.stop();
     }

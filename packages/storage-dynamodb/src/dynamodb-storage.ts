@@ -12,8 +12,10 @@ import {
   type ReadRecord,
   type WriteRecord,
 } from '@connector-kit/connector-core';
+import { AutoBatcher } from './auto-batch';
 import { BatchRunner, type Deadline, type Projection, type SdkCall } from './batch';
 import { createClient } from './client';
+import { Deadlines } from './deadline';
 import { ATTRIBUTES, ItemShape, maxValueBytesFor, type Item } from './item-shape';
 import { mergeOptions, resolveSettings, type DynamoDBSettings, type DynamoDBStorageOptions } from './options';
 import {
@@ -43,6 +45,9 @@ export class DynamoDBStorage extends BaseConnector {
   private readonly items: ItemShape;
   private readonly tables: TableManager;
   private readonly batches: BatchRunner;
+  private readonly deadlines: Deadlines;
+  /** Same-tick batching of single operations; null with `autoBatch: false`. */
+  private readonly autoBatcher: AutoBatcher | null;
   /** Expression names for the partition key, version, expiry and original-key attributes. */
   private readonly names: Record<string, string>;
   private readonly versionProjection: Projection;
@@ -117,6 +122,20 @@ export class DynamoDBStorage extends BaseConnector {
       '#k': ATTRIBUTES.key,
     };
     this.versionProjection = { expression: '#p, #v, #e, #k', names: this.names };
+    this.deadlines = new Deadlines(this.operationTimeoutMs);
+    this.autoBatcher = settings.autoBatch
+      ? new AutoBatcher(
+          {
+            partitionKey: settings.partitionKey,
+            batches: this.batches,
+            deadlines: this.deadlines,
+            writeOne: (request, deadline) => this.writeOne(request, deadline),
+            readOne: (storageKey, projection, deadline) =>
+              this.readOne({ [settings.partitionKey]: { S: storageKey } }, projection, deadline),
+          },
+          this.versionProjection,
+        )
+      : null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -132,6 +151,7 @@ export class DynamoDBStorage extends BaseConnector {
 
   protected async _close(): Promise<void> {
     if (this.recoveryTimer) clearTimeout(this.recoveryTimer);
+    this.deadlines.abortAll();
     if (this.ownsClient) this.client.destroy();
   }
 
@@ -174,51 +194,71 @@ export class DynamoDBStorage extends BaseConnector {
     this.recoveryTimer.unref();
   }
 
-  private deadline(): Deadline {
-    return { at: Date.now() + this.operationTimeoutMs, signal: AbortSignal.timeout(this.operationTimeoutMs) };
-  }
-
   // ---------------------------------------------------------------------------------------------
-  // Single-key hooks.
+  // Single-key hooks: through the auto-batcher, or straight to the single-item request.
 
   protected async _get(key: string): Promise<ReadRecord | null> {
-    const command = new GetItemCommand({
-      TableName: this.table,
-      Key: this.items.keyOf(key),
-      ConsistentRead: this.settings.consistentRead,
-    });
-    const out = await this.call('GetItem', () =>
-      this.client.send(command, { abortSignal: this.deadline().signal }),
-    );
-    return out.Item ? this.items.read(key, out.Item, Date.now()) : null;
+    const item = this.autoBatcher
+      ? await this.autoBatcher.get(this.items.storageKey(key))
+      : await this.readOne(this.items.keyOf(key), undefined, this.deadlines.next());
+    return item ? this.items.read(key, item, Date.now()) : null;
   }
 
   /** Reads only the version (and what tells whether the item is live), never the value. */
   protected override async _head(key: string): Promise<number | null> {
-    const command = new GetItemCommand({
-      TableName: this.table,
-      Key: this.items.keyOf(key),
-      ConsistentRead: this.settings.consistentRead,
-      ProjectionExpression: this.versionProjection.expression,
-      ExpressionAttributeNames: this.versionProjection.names,
-    });
-    const out = await this.call('GetItem', () =>
-      this.client.send(command, { abortSignal: this.deadline().signal }),
-    );
-    return out.Item ? this.items.readVersion(key, out.Item, Date.now()) : null;
+    const item = this.autoBatcher
+      ? await this.autoBatcher.head(this.items.storageKey(key))
+      : await this.readOne(this.items.keyOf(key), this.versionProjection, this.deadlines.next());
+    return item ? this.items.readVersion(key, item, Date.now()) : null;
   }
 
   protected async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
-    const command = new PutItemCommand({
-      TableName: this.table,
-      Item: this.items.toItem(key, record, ttl, Date.now()),
-    });
-    await this.call('PutItem', () => this.client.send(command, { abortSignal: this.deadline().signal }));
+    // Built now, so a value DynamoDB cannot hold fails its own call before any batching.
+    const item = this.items.toItem(key, record, ttl, Date.now());
+    const request: WriteRequest = { PutRequest: { Item: item } };
+    if (this.autoBatcher)
+      return this.autoBatcher.write({ storageKey: item[this.settings.partitionKey]!.S!, request });
+    return this.writeOne(request, this.deadlines.next());
   }
 
   protected async _delete(key: string): Promise<void> {
-    const command = new DeleteItemCommand({ TableName: this.table, Key: this.items.keyOf(key) });
-    await this.call('DeleteItem', () => this.client.send(command, { abortSignal: this.deadline().signal }));
+    const Key = this.items.keyOf(key);
+    const request: WriteRequest = { DeleteRequest: { Key } };
+    if (this.autoBatcher)
+      return this.autoBatcher.write({ storageKey: Key[this.settings.partitionKey]!.S!, request });
+    return this.writeOne(request, this.deadlines.next());
+  }
+
+  /** One GetItem (a lone read, or a batch resent item by item). */
+  private async readOne(
+    key: Item,
+    projection: Projection | undefined,
+    deadline: Deadline,
+  ): Promise<Item | undefined> {
+    const command = new GetItemCommand(
+      projection
+        ? {
+            TableName: this.table,
+            Key: key,
+            ConsistentRead: this.settings.consistentRead,
+            ProjectionExpression: projection.expression,
+            ExpressionAttributeNames: projection.names,
+          }
+        : { TableName: this.table, Key: key, ConsistentRead: this.settings.consistentRead },
+    );
+    const out = await this.call('GetItem', () => this.client.send(command, { abortSignal: deadline.signal }));
+    return out.Item;
+  }
+
+  /** One PutItem or DeleteItem (a lone write, or a batch resent item by item). */
+  private async writeOne(request: WriteRequest, deadline: Deadline): Promise<void> {
+    if (request.PutRequest) {
+      const command = new PutItemCommand({ TableName: this.table, Item: request.PutRequest.Item });
+      await this.call('PutItem', () => this.client.send(command, { abortSignal: deadline.signal }));
+    } else {
+      const command = new DeleteItemCommand({ TableName: this.table, Key: request.DeleteRequest!.Key });
+      await this.call('DeleteItem', () => this.client.send(command, { abortSignal: deadline.signal }));
+    }
   }
 
   /** One conditional PutItem: DynamoDB checks the stored version and writes atomically. */
@@ -248,7 +288,7 @@ export class DynamoDBStorage extends BaseConnector {
     });
     return this.call('PutItem', async () => {
       try {
-        await this.client.send(command, { abortSignal: this.deadline().signal });
+        await this.client.send(command, { abortSignal: this.deadlines.next().signal });
         return true;
       } catch (err) {
         if (isConditionalCheckFailed(err)) return false;
@@ -267,7 +307,7 @@ export class DynamoDBStorage extends BaseConnector {
   ): Promise<{ storageKeys: string[]; found: Map<string, Item> }> {
     const storageKeys = keys.map((k) => this.items.storageKey(k));
     const distinct = [...new Set(storageKeys)].map((sk) => ({ [this.settings.partitionKey]: { S: sk } }));
-    const items = await this.batches.get(distinct, this.deadline(), projection);
+    const items = await this.batches.get(distinct, this.deadlines.next(), projection);
     const found = new Map<string, Item>();
     for (const item of items) {
       const sk = item[this.settings.partitionKey]?.S;
@@ -307,7 +347,7 @@ export class DynamoDBStorage extends BaseConnector {
       requests.delete(sk);
       requests.set(sk, { PutRequest: { Item: item } });
     }
-    await this.batches.write([...requests.values()], this.deadline());
+    await this.batches.write([...requests.values()], this.deadlines.next());
   }
 
   protected override async _deleteMany(keys: string[]): Promise<void> {
@@ -316,6 +356,6 @@ export class DynamoDBStorage extends BaseConnector {
       const Key = this.items.keyOf(key);
       requests.set(Key[this.settings.partitionKey]!.S!, { DeleteRequest: { Key } });
     }
-    await this.batches.write([...requests.values()], this.deadline());
+    await this.batches.write([...requests.values()], this.deadlines.next());
   }
 }

@@ -42,6 +42,11 @@ export interface DynamoDBStorageOptions extends ConnectorOptions {
   maxSockets?: number;
   /** Batch requests a bulk operation keeps in flight at once. */
   bulkConcurrency?: number;
+  /**
+   * Single sets and deletes issued in the same tick go out as one BatchWriteItem, single gets
+   * (and heads) as one BatchGetItem. A lone call still uses PutItem / GetItem / DeleteItem.
+   */
+  autoBatch?: boolean;
   /** How long start-up waits for a created table to become ACTIVE, in ms. */
   tableReadyTimeoutMs?: number;
 }
@@ -56,6 +61,7 @@ export const DYNAMODB_STORAGE_DEFAULTS = {
   maxAttempts: 3,
   maxSockets: 64,
   bulkConcurrency: 8,
+  autoBatch: true,
   tableReadyTimeoutMs: 60_000,
 } as const;
 
@@ -75,6 +81,7 @@ export interface DynamoDBSettings {
   maxAttempts: number;
   maxSockets: number;
   bulkConcurrency: number;
+  autoBatch: boolean;
   tableReadyTimeoutMs: number;
   /** The key prefix, as the base class will resolve it (needed for the value-size budget). */
   prefix: string;
@@ -98,6 +105,7 @@ const URL_PARAMETERS = new Set<string>([
   'partitionKey',
   'ttlAttribute',
   'consistentRead',
+  'autoBatch',
   'valueFormat',
   ...NUMERIC_URL_PARAMETERS,
 ]);
@@ -131,6 +139,7 @@ export function optionsFromUrl(url: string): DynamoDBStorageOptions {
   if (q.endpoint) out.endpoint = q.endpoint;
   if (q.createTable !== undefined) out.createTable = queryBoolean(parsed, 'createTable', false);
   if (q.consistentRead !== undefined) out.consistentRead = queryBoolean(parsed, 'consistentRead', true);
+  if (q.autoBatch !== undefined) out.autoBatch = queryBoolean(parsed, 'autoBatch', true);
   if (q.partitionKey !== undefined) out.partitionKey = q.partitionKey;
   if (q.ttlAttribute !== undefined) out.ttlAttribute = q.ttlAttribute;
   if (q.valueFormat !== undefined) out.valueFormat = q.valueFormat as DynamoDBStorageOptions['valueFormat'];
@@ -239,6 +248,7 @@ export function resolveSettings(merged: DynamoDBStorageOptions): DynamoDBSetting
     maxAttempts: positiveInteger(merged.maxAttempts, 'maxAttempts', d.maxAttempts),
     maxSockets: positiveInteger(merged.maxSockets, 'maxSockets', d.maxSockets),
     bulkConcurrency: positiveInteger(merged.bulkConcurrency, 'bulkConcurrency', d.bulkConcurrency),
+    autoBatch: flag(merged.autoBatch, 'autoBatch', d.autoBatch),
     tableReadyTimeoutMs: positiveInteger(
       merged.tableReadyTimeoutMs,
       'tableReadyTimeoutMs',

@@ -43,6 +43,33 @@ export function isConnectionError(err: unknown): boolean {
   return typeof code === 'string' && CONNECTION_CODES.has(code) && name !== 'TimeoutError';
 }
 
+const THROTTLING_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+]);
+
+/**
+ * Whether a failed batch request may have failed because of one of its items (a validation
+ * error names no item), so that sending the items one by one can tell the callers apart.
+ * Not for failures every item would share: the endpoint gone, a timeout or abort, throttling,
+ * credentials or region, a missing table, or a server-side fault (5xx: the SDK already retried it, and turning
+ * one failed request into 25 would add load to a struggling server).
+ */
+export function mayBeItemSpecific(err: unknown): boolean {
+  if (err instanceof ConnectorError) {
+    if (err.code === 'TIMEOUT' || err.code === 'CONFIG') return false;
+    if (err.cause === undefined) return true;
+    err = err.cause;
+  }
+  const { $metadata } = shape(err);
+  const name = errorName(err);
+  if (name === 'AbortError' || name === 'TimeoutError' || THROTTLING_NAMES.has(name)) return false;
+  if (isConnectionError(err) || isConfigurationError(err) || isTableMissing(err)) return false;
+  return ($metadata?.httpStatusCode ?? 400) < 500;
+}
+
 export function isConditionalCheckFailed(err: unknown): boolean {
   return errorName(err) === 'ConditionalCheckFailedException';
 }

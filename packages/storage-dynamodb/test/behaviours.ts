@@ -27,7 +27,7 @@ import {
   type ServiceFixture,
 } from '@connector-kit/test-suite';
 import { DynamoDBStorage } from '@connector-kit/storage-dynamodb';
-import { connectorOn, deadline, rawClient, rawGet, tableOf, uniqueTable } from './support';
+import { connectorOn, countCommands, deadline, rawClient, rawGet, tableOf, uniqueTable } from './support';
 
 const T = 30_000;
 
@@ -35,20 +35,6 @@ function deep(levels: number): JsonValue {
   let value: JsonValue = 'bottom';
   for (let i = 0; i < levels; i++) value = { [`l${i}`]: value };
   return value;
-}
-
-/** Counts the SDK commands a client sends, by name (to see chunking and retries). */
-function countCommands(client: DynamoDBClient): Map<string, number> {
-  const counts = new Map<string, number>();
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = String(context.commandName ?? 'unknown');
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      return next(args);
-    },
-    { step: 'initialize', name: 'countCommands' },
-  );
-  return counts;
 }
 
 async function createRawTable(raw: DynamoDBClient, table: string, key: string): Promise<void> {

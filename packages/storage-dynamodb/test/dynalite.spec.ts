@@ -1,5 +1,6 @@
 import { describeConnector, useService } from '@connector-kit/test-suite';
 import { DynamoDBStorage } from '@connector-kit/storage-dynamodb';
+import { describeAutoBatching } from './auto-batching';
 import { describeDynamoBehaviours } from './behaviours';
 import { unreachableUrl } from './support';
 
@@ -18,4 +19,5 @@ describe('storage-dynamodb on dynalite', () => {
   });
 
   describeDynamoBehaviours(service, 'dynalite');
+  describeAutoBatching(service, 'dynalite');
 });

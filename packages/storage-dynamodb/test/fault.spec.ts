@@ -2,6 +2,7 @@
  * Outages of a real DynamoDB Local (persistent, so acknowledged data must survive a crash):
  * killed in the middle of a stream of writes and restarted, and frozen with its sockets open.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConnectorError } from '@connector-kit/connector-core';
 import {
   eventually,
@@ -12,7 +13,7 @@ import {
   type ServiceNode,
 } from '@connector-kit/test-suite';
 import type { DynamoDBStorage } from '@connector-kit/storage-dynamodb';
-import { connectorOn } from './support';
+import { connectorOn, countCommands, rawClient, tableOf } from './support';
 
 const T = 90_000;
 const OPERATION_TIMEOUT_MS = 2000;
@@ -26,9 +27,12 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
     if (!node) pending('DynamoDB Local is external (DYNAMODB_ENDPOINT): fault tests need a launched server');
     return node!;
   };
+  let ownClient: DynamoDBClient | null = null;
   afterEach(async () => {
     await connector?.close();
     connector = null;
+    ownClient?.destroy();
+    ownClient = null;
   }, T);
 
   it(
@@ -94,6 +98,153 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
         });
       });
       expect(unhandled).toEqual([]);
+    },
+    T,
+  );
+
+  it(
+    'killed while auto-batches are in flight: every batched call fails at once (no item-by-item resend), "error" is emitted, and batches resume after a restart with acknowledged writes intact',
+    async () => {
+      const node = serverNode();
+      const client = rawClient(service);
+      ownClient = client;
+      const counts = countCommands(client);
+      const count = (name: string): number => counts.get(name) ?? 0;
+      const c = connectorOn(service, {
+        client,
+        table: tableOf(service),
+        prefix: randomPrefix(),
+        operationTimeoutMs: OPERATION_TIMEOUT_MS,
+      });
+      connector = c;
+      const errors: unknown[] = [];
+      c.on('error', (err: unknown) => errors.push(err));
+      await c.whenReady();
+
+      const unhandled = await withUnhandledRejectionWatch(async () => {
+        const WRITERS = 64;
+        const acknowledged = new Map<string, number>();
+        const failures: unknown[] = [];
+        let stop = false;
+        let restarted = false;
+        let successesAfterRestart = 0;
+        // After a failure the writers pause together and retry in one tick, so their retries
+        // meet in batches too (writers woken by timers of their own would each go alone).
+        let pause: Promise<void> | null = null;
+        const pauseTogether = (): Promise<void> =>
+          (pause ??= sleep(20).then(() => {
+            pause = null;
+          }));
+        // 64 writers, each on its own key, one write at a time: their writes meet in batches.
+        const writers = Array.from({ length: WRITERS }, async (_, w) => {
+          const key = `w${w}`;
+          for (let i = 0; !stop; i++) {
+            try {
+              await c.set(key, i);
+              acknowledged.set(key, i);
+              if (restarted) successesAfterRestart++;
+            } catch (err) {
+              failures.push(err);
+              await pauseTogether();
+            }
+          }
+        });
+        await eventually(
+          () => acknowledged.size === WRITERS && count('BatchWriteItemCommand') >= 20,
+          10_000,
+          'batched writes before the crash',
+        );
+
+        const putsBefore = count('PutItemCommand');
+        await node.kill('SIGKILL');
+        await eventually(
+          () => failures.length >= 25 && errors.length > 0,
+          15_000,
+          'failed batched writes and an "error" event',
+        );
+        expect(c.isReady).toBe(false);
+        // A lost connection fails a batch's calls together; resending each item alone would
+        // only multiply the failed requests.
+        const putsDuringOutage = count('PutItemCommand') - putsBefore;
+        expect(putsDuringOutage).toBeLessThan(WRITERS / 4);
+
+        await node.restart();
+        restarted = true;
+        const batchesAtRestart = count('BatchWriteItemCommand');
+        await eventually(() => c.isReady, 30_000, 'the connector to be ready again');
+        await eventually(() => successesAfterRestart >= 3 * WRITERS, 15_000, 'writes after the restart');
+        expect(count('BatchWriteItemCommand')).toBeGreaterThan(batchesAtRestart);
+        stop = true;
+        await Promise.all(writers);
+
+        for (const failure of failures) {
+          expect(failure instanceof ConnectorError)
+            .withContext(String(failure))
+            .toBe(true);
+          expect(['BACKEND', 'NOT_READY', 'TIMEOUT']).toContain((failure as ConnectorError).code);
+        }
+        expect(errors.every((e) => e instanceof ConnectorError)).toBe(true);
+        const stored = await c.getBulk([...acknowledged.keys()]);
+        [...acknowledged.values()].forEach((value, i) => {
+          expect(typeof stored[i]).toBe('number');
+          expect(stored[i] as number).toBeGreaterThanOrEqual(value);
+        });
+      });
+      expect(unhandled).toEqual([]);
+    },
+    T,
+  );
+
+  it(
+    'frozen (SIGSTOP): the requests themselves, lone and batched, are aborted at the deadline rather than left hanging',
+    async () => {
+      const node = serverNode();
+      // This client has no request timeout and no retries: only the connector's deadline ends a request.
+      const client = rawClient(service);
+      ownClient = client;
+      const ended: { name: string; at: number }[] = [];
+      client.middlewareStack.add(
+        (next) => async (args) => {
+          try {
+            return await next(args);
+          } catch (err) {
+            ended.push({ name: err instanceof Error ? err.name : String(err), at: Date.now() });
+            throw err;
+          }
+        },
+        { step: 'initialize', name: 'endWatch' },
+      );
+      const c = connectorOn(service, {
+        client,
+        table: tableOf(service),
+        prefix: randomPrefix(),
+        operationTimeoutMs: OPERATION_TIMEOUT_MS,
+      });
+      connector = c;
+      await c.whenReady();
+      ended.length = 0; // start-up may have seen "no such table" before creating it
+      node.pause();
+      try {
+        const started = Date.now();
+        const results = await Promise.allSettled([
+          c.get('lone'),
+          (async () => {
+            await sleep(50);
+            return Promise.all(Array.from({ length: 10 }, (_, i) => c.get(`batched-${i}`)));
+          })(),
+        ]);
+        for (const result of results) {
+          expect(result.status).toBe('rejected');
+          if (result.status === 'rejected') expect((result.reason as ConnectorError).code).toBe('TIMEOUT');
+        }
+        // One GetItem and one BatchGetItem, each ended by its abort signal soon after the deadline.
+        await eventually(() => ended.length >= 2, OPERATION_TIMEOUT_MS, 'the requests to be aborted');
+        expect(ended.map((e) => e.name)).toEqual(['AbortError', 'AbortError']);
+        expect(Math.max(...ended.map((e) => e.at)) - started).toBeLessThan(OPERATION_TIMEOUT_MS + 50 + 500);
+      } finally {
+        node.resume();
+      }
+      await eventually(() => c.isReady, 10_000, 'readiness after resume');
     },
     T,
   );

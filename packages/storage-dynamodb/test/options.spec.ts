@@ -63,6 +63,21 @@ describe('DynamoDB connector configuration', () => {
     expect<unknown>(settingsOf('dynamodb:///records').region).toBeUndefined();
   });
 
+  it('auto-batching is on by default and can be turned off by option or URL', () => {
+    expect<unknown>(DYNAMODB_STORAGE_DEFAULTS.autoBatch).toBe(true);
+    expect<unknown>(settingsOf('dynamodb://us-east-1/records').autoBatch).toBe(true);
+    expect<unknown>(settingsOf('dynamodb://us-east-1/records?autoBatch=false').autoBatch).toBe(false);
+    expect<unknown>(
+      settingsOf('dynamodb://us-east-1/records?autoBatch=false', { autoBatch: true }).autoBatch,
+    ).toBe(true);
+    expect<unknown>(
+      configError(() => settingsOf('dynamodb://us-east-1/records?autoBatch=sometimes')).details.field,
+    ).toBe('autoBatch');
+    expect<unknown>(
+      configError(() => settingsOf('dynamodb://us-east-1/records', { autoBatch: 'yes' })).details.field,
+    ).toBe('autoBatch');
+  });
+
   it('fails at construction with CONFIG naming the bad field', () => {
     const cases: [string, () => unknown][] = [
       ['table', () => make({ url: 'dynamodb://us-east-1' })],

@@ -44,6 +44,20 @@ export async function rawGet(
   return out.Item;
 }
 
+/** Counts the SDK commands a client sends, by name (to see chunking, batching and retries). */
+export function countCommands(client: DynamoDBClient): Map<string, number> {
+  const counts = new Map<string, number>();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const name = String(context.commandName ?? 'unknown');
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCommands' },
+  );
+  return counts;
+}
+
 /** A URL whose endpoint is a loopback port nobody listens on. */
 export async function unreachableUrl(): Promise<string> {
   return `dynamodb://us-east-1/connector_kit_test?endpoint=http://127.0.0.1:${await freePort()}`;

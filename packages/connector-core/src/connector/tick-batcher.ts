@@ -77,11 +77,11 @@ export class TickBatcher<In, Out> {
       for (const call of guarded) call.reject(err);
     };
     try {
-      Promise.resolve(this.flush(guarded)).then(
+      Promise.resolve(this.flush(guarded)).then(() => {
         // A flush that forgot a call is a bug; the caller still gets an answer.
-        () => failAll(new Error('TickBatcher: the batch finished without answering this call')),
-        failAll,
-      );
+        if (settled < guarded.length)
+          failAll(new Error('TickBatcher: the batch finished without answering this call'));
+      }, failAll);
     } catch (err) {
       failAll(err);
     }
