@@ -58,8 +58,8 @@ export class KeyMapper {
   }
 
   locate(fullKey: string): Location {
-    const key = fullKey.slice(this.prefix.length);
     if (this.splitChar !== '') {
+      const key = fullKey.slice(this.prefix.length);
       const at = key.indexOf(this.splitChar);
       if (at !== -1) {
         const collection = key.slice(0, at);

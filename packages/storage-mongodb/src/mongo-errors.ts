@@ -20,7 +20,31 @@ export const MONGO_CODES = {
   UpdateTooLarge: 17419,
 } as const;
 
+/**
+ * One statement's failure inside a bulkWrite that otherwise went through (the driver reports it as
+ * a `WriteError` or `WriteConcernError`, which are neither Errors nor exported as classes).
+ */
+export class MongoStatementError extends Error {
+  override readonly name = 'MongoStatementError';
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** From the driver's `WriteError` / `WriteConcernError` (`{ code, errmsg }`). */
+  static from(source: { code?: number; errmsg?: string }): MongoStatementError {
+    const code = typeof source.code === 'number' ? source.code : undefined;
+    return new MongoStatementError(source.errmsg ?? `write failed (code ${String(code)})`, code, {
+      cause: source,
+    });
+  }
+}
+
 function codeOf(err: unknown): number | undefined {
+  if (err instanceof MongoStatementError) return err.code;
   if (err instanceof MongoBulkWriteError) {
     const first = err.writeErrors;
     const list = Array.isArray(first) ? first : [first];
@@ -41,11 +65,25 @@ function messageOf(err: unknown): string {
 }
 
 /**
+ * A bulkWrite that failed as a whole (connection lost, timeout) throws a MongoBulkWriteError with
+ * no write errors that wraps the driver's own error (kept in `errorResponse`): that error says
+ * what happened, and its class (MongoNetworkError, …) decides the code.
+ */
+export function unwrapBulkError(err: unknown): unknown {
+  if (!(err instanceof MongoBulkWriteError)) return err;
+  const writeErrors = err.writeErrors;
+  if (Array.isArray(writeErrors) ? writeErrors.length > 0 : writeErrors !== undefined) return err;
+  const inner: unknown = err.errorResponse;
+  return inner instanceof Error ? inner : err;
+}
+
+/**
  * Turns what the driver throws into a ConnectorError with a stable code. Messages are redacted:
  * driver messages may quote the connection string.
  */
-export function toConnectorErrorFromMongo(err: unknown, context: string): ConnectorError {
-  if (err instanceof ConnectorError) return err;
+export function toConnectorErrorFromMongo(thrown: unknown, context: string): ConnectorError {
+  if (thrown instanceof ConnectorError) return thrown;
+  const err = unwrapBulkError(thrown);
   const message = messageOf(err);
   const code = codeOf(err);
   if (

@@ -1,13 +1,26 @@
 import {
   BaseConnector,
   ConnectorError,
+  TickBatcher,
   type ReadRecord,
   type WriteRecord,
 } from '@connector-kit/connector-core';
 import type { AnyBulkWriteOperation, Collection, Db, Filter, MongoClient } from 'mongodb';
 import { watchAvailability } from './availability';
+import {
+  copyDocument,
+  deleteDocument,
+  findByIds,
+  findDocument,
+  flushDeletes,
+  flushReads,
+  flushWrites,
+  replaceDocument,
+  type CollectionOf,
+  type PendingWrite,
+} from './batching';
 import { createMongoClient } from './client';
-import { KeyMapper, tokenOfStoredId, type Location } from './key-mapping';
+import { KeyMapper, type Location } from './key-mapping';
 import { isDuplicateKey, MONGO_CODES, toConnectorErrorFromMongo } from './mongo-errors';
 import {
   MONGODB_STORAGE_DEFAULTS,
@@ -15,7 +28,14 @@ import {
   type MongoStorageOptions,
   type ResolvedMongoOptions,
 } from './options';
-import { belongsTo, isExpired, toDocument, valueOf, versionOf, type StoredDocument } from './stored-document';
+import {
+  belongsTo,
+  buildDocument,
+  isExpired,
+  valueOf,
+  versionOf,
+  type StoredDocument,
+} from './stored-document';
 
 export const MONGODB_STORAGE_VERSION = '0.1.0';
 
@@ -36,6 +56,13 @@ export class MongoStorage extends BaseConnector {
   private readonly collections = new Map<string, Collection<StoredDocument>>();
   /** Collections whose TTL index exists (or is being created), so it is created once each. */
   private readonly ttlIndexes = new Map<string, Promise<void>>();
+  /** Collections whose TTL index is known to exist: a write with a TTL need not wait for it. */
+  private readonly ttlIndexReady = new Set<string>();
+  /** Same-tick single operations sent together (null with `autoBatch: false`). */
+  private readonly writeBatches: TickBatcher<PendingWrite, void> | null;
+  private readonly getBatches: TickBatcher<Location, StoredDocument | null> | null;
+  private readonly headBatches: TickBatcher<Location, StoredDocument | null> | null;
+  private readonly deleteBatches: TickBatcher<Location, void> | null;
   private opened = false;
   private stopWatching: (() => void) | null = null;
 
@@ -68,6 +95,20 @@ export class MongoStorage extends BaseConnector {
     this.ownsClient = options.client === undefined;
     this.client = client;
     this.db = this.client.db(settings.database);
+    const max = MONGODB_STORAGE_DEFAULTS.maxAutoBatch;
+    const collectionOf = this.collectionOf;
+    this.writeBatches = settings.autoBatch
+      ? new TickBatcher((calls) => flushWrites(calls, collectionOf), max)
+      : null;
+    this.getBatches = settings.autoBatch
+      ? new TickBatcher((calls) => flushReads(calls, collectionOf, undefined), max)
+      : null;
+    this.headBatches = settings.autoBatch
+      ? new TickBatcher((calls) => flushReads(calls, collectionOf, HEAD_PROJECTION), max)
+      : null;
+    this.deleteBatches = settings.autoBatch
+      ? new TickBatcher((calls) => flushDeletes(calls, collectionOf), max)
+      : null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -104,14 +145,14 @@ export class MongoStorage extends BaseConnector {
     if (this.ownsClient) await this.client.close();
   }
 
-  private collection(name: string): Collection<StoredDocument> {
+  private readonly collectionOf: CollectionOf = (name) => {
     let collection = this.collections.get(name);
     if (collection === undefined) {
       collection = this.db.collection<StoredDocument>(name);
       this.collections.set(name, collection);
     }
     return collection;
-  }
+  };
 
   /**
    * The TTL index on `e` (MongoDB deletes expired documents about once a minute; reads ignore
@@ -120,10 +161,12 @@ export class MongoStorage extends BaseConnector {
   private ensureTtlIndex(name: string): Promise<void> {
     let pending = this.ttlIndexes.get(name);
     if (pending === undefined) {
-      pending = this.collection(name)
+      pending = this.collectionOf(name)
         .createIndex({ e: 1 }, { expireAfterSeconds: 0 })
         .then(
-          () => undefined,
+          () => {
+            this.ttlIndexReady.add(name);
+          },
           (err: unknown) => {
             this.ttlIndexes.delete(name);
             throw this.indexError(name, err);
@@ -156,7 +199,9 @@ export class MongoStorage extends BaseConnector {
   protected async _get(key: string): Promise<ReadRecord | null> {
     const location = this.keys.locate(key);
     try {
-      const doc = await this.collection(location.collection).findOne({ _id: location.id });
+      const doc = await (this.getBatches === null
+        ? findDocument(this.collectionOf(location.collection), location, undefined)
+        : this.getBatches.add(location));
       return doc === null ? null : this.readRecord(doc, location, Date.now());
     } catch (err) {
       throw toConnectorErrorFromMongo(err, 'mongodb get');
@@ -166,10 +211,9 @@ export class MongoStorage extends BaseConnector {
   protected override async _head(key: string): Promise<number | null> {
     const location = this.keys.locate(key);
     try {
-      const doc = await this.collection(location.collection).findOne(
-        { _id: location.id },
-        { projection: HEAD_PROJECTION },
-      );
+      const doc = await (this.headBatches === null
+        ? findDocument(this.collectionOf(location.collection), location, HEAD_PROJECTION)
+        : this.headBatches.add(location));
       return doc === null ? null : this.readVersion(doc, location, Date.now());
     } catch (err) {
       throw toConnectorErrorFromMongo(err, 'mongodb head');
@@ -179,10 +223,13 @@ export class MongoStorage extends BaseConnector {
   protected async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
     const location = this.keys.locate(key);
     try {
-      if (ttl > 0) await this.ttlIndexFor(location.collection);
-      const doc = this.documentFor(location, record, ttl);
-      // A replacement, never $set: fields the new value lacks must be gone.
-      await this.collection(location.collection).replaceOne({ _id: location.id }, doc, { upsert: true });
+      // Awaited only while the index is being created: an await would split a same-tick batch.
+      const index = ttl > 0 ? this.ttlIndexFor(location.collection) : null;
+      if (index !== null) await index;
+      const write: PendingWrite = { location, doc: this.documentFor(location, record, ttl) };
+      await (this.writeBatches === null
+        ? replaceDocument(this.collectionOf(location.collection), write)
+        : this.writeBatches.add(write));
     } catch (err) {
       throw toConnectorErrorFromMongo(err, 'mongodb set');
     }
@@ -191,7 +238,9 @@ export class MongoStorage extends BaseConnector {
   protected async _delete(key: string): Promise<void> {
     const location = this.keys.locate(key);
     try {
-      await this.collection(location.collection).deleteOne({ _id: location.id });
+      await (this.deleteBatches === null
+        ? deleteDocument(this.collectionOf(location.collection), location)
+        : this.deleteBatches.add(location));
     } catch (err) {
       throw toConnectorErrorFromMongo(err, 'mongodb delete');
     }
@@ -208,9 +257,10 @@ export class MongoStorage extends BaseConnector {
     ttl: number,
   ): Promise<boolean> {
     const location = this.keys.locate(key);
-    const collection = this.collection(location.collection);
+    const collection = this.collectionOf(location.collection);
     try {
-      if (ttl > 0) await this.ttlIndexFor(location.collection);
+      const index = ttl > 0 ? this.ttlIndexFor(location.collection) : null;
+      if (index !== null) await index;
       const doc = this.documentFor(location, record, ttl);
       const now = new Date();
       if (expectedVersion === null) {
@@ -263,18 +313,31 @@ export class MongoStorage extends BaseConnector {
   ): Promise<void> {
     const byCollection = new Map<string, AnyBulkWriteOperation<StoredDocument>[]>();
     try {
-      for (const { key, record } of items) {
+      // Most calls name one collection: remember the last one instead of a map lookup per item.
+      let lastName: string | null = null;
+      let last: AnyBulkWriteOperation<StoredDocument>[] = [];
+      for (let i = 0; i < items.length; i++) {
+        const { key, record } = items[i]!;
         const location = this.keys.locate(key);
-        const doc = this.documentFor(location, record, ttl);
-        const operations = byCollection.get(location.collection) ?? [];
-        operations.push({ replaceOne: { filter: { _id: location.id }, replacement: doc, upsert: true } });
-        byCollection.set(location.collection, operations);
+        if (location.collection !== lastName) {
+          lastName = location.collection;
+          last = byCollection.get(lastName) ?? [];
+          byCollection.set(lastName, last);
+        }
+        last.push({
+          replaceOne: {
+            filter: { _id: location.id },
+            replacement: this.documentFor(location, record, ttl),
+            upsert: true,
+          },
+        });
       }
       await Promise.all(
         [...byCollection].map(async ([name, operations]) => {
-          if (ttl > 0) await this.ttlIndexFor(name);
+          const index = ttl > 0 ? this.ttlIndexFor(name) : null;
+          if (index !== null) await index;
           // Ordered, so a key given twice ends with its last value.
-          await this.collection(name).bulkWrite(operations, { ordered: true });
+          await this.collectionOf(name).bulkWrite(operations, { ordered: true });
         }),
       );
     } catch (err) {
@@ -285,8 +348,8 @@ export class MongoStorage extends BaseConnector {
   protected override async _deleteMany(keys: string[]): Promise<void> {
     try {
       await Promise.all(
-        [...this.groupByCollection(keys)].map(([name, locations]) =>
-          this.collection(name).deleteMany({ _id: { $in: locations.map((l) => l.location.id) } }),
+        [...this.groupByCollection(keys)].map(([name, group]) =>
+          this.collectionOf(name).deleteMany({ _id: { $in: group.map((g) => g.location.id) } }),
         ),
       );
     } catch (err) {
@@ -297,16 +360,15 @@ export class MongoStorage extends BaseConnector {
   // ---------------------------------------------------------------------------------------------
   // Helpers.
 
-  private ttlIndexFor(name: string): Promise<void> {
-    return this.settings.ensureIndexes ? this.ensureTtlIndex(name) : Promise.resolve();
+  /** What a write with a TTL waits for before it is sent: null when the index is known to exist. */
+  private ttlIndexFor(name: string): Promise<void> | null {
+    if (!this.settings.ensureIndexes || this.ttlIndexReady.has(name)) return null;
+    return this.ensureTtlIndex(name);
   }
 
+  /** `record.value` decodes a fresh copy: the caller may change its own object after `set()`. */
   private documentFor(location: Location, record: WriteRecord, ttl: number): StoredDocument {
-    return toDocument(
-      location,
-      { value: record.value, version: record.version, encodedBytes: record.data.byteLength },
-      ttl,
-    );
+    return buildDocument(location, record.value, record.version, record.data.byteLength, ttl);
   }
 
   private readRecord(doc: StoredDocument, location: Location, now: number): ReadRecord | null {
@@ -339,21 +401,18 @@ export class MongoStorage extends BaseConnector {
     const results: (T | null)[] = new Array<T | null>(keys.length).fill(null);
     await Promise.all(
       [...this.groupByCollection(keys)].map(async ([name, group]) => {
-        const ids = group.map((g) => g.location.id);
-        const docs = await this.collection(name)
-          .find({ _id: { $in: ids } }, projection ? { projection } : {})
-          .toArray();
-        const byToken = new Map<string, StoredDocument>();
-        for (const doc of docs) {
-          const token = tokenOfStoredId(doc._id);
-          if (token !== null) byToken.set(token, doc);
-        }
+        const collection = this.collectionOf(name);
+        const byToken = await findByIds(
+          collection,
+          group.map((g) => g.location),
+          projection,
+        );
         const handedOut = new Set<StoredDocument>();
         for (const { index, location } of group) {
           const doc = byToken.get(location.token);
           if (doc === undefined) continue;
           // Each key gets its own value: a key asked for twice must not share one object.
-          results[index] = read(handedOut.has(doc) ? structuredClone(doc) : doc, location);
+          results[index] = read(handedOut.has(doc) ? copyDocument(doc, collection) : doc, location);
           handedOut.add(doc);
         }
       }),

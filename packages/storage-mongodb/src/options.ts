@@ -1,6 +1,7 @@
 import {
   ConnectorError,
   parseConnectorUrl,
+  queryBoolean,
   queryNumber,
   type ConnectorOptions,
   type ParsedUrl,
@@ -12,7 +13,7 @@ export interface MongoStorageOptions extends ConnectorOptions {
   /**
    * `mongodb://user:pw@host:27017/db?replicaSet=rs0#prefix` or `mongodb+srv://…`. The path names
    * the database, the query carries the driver's options (plus this connector's `defaultCollection`,
-   * `splitChar` and `maxIdBytes`), the fragment is the key prefix.
+   * `splitChar`, `maxIdBytes` and `autoBatch`), the fragment is the key prefix.
    */
   url?: string;
   /** An existing MongoClient. The caller owns it: `close()` leaves it open. */
@@ -33,6 +34,12 @@ export interface MongoStorageOptions extends ConnectorOptions {
   maxValueBytes?: number;
   /** Create the TTL index at start-up (needs the createIndex privilege). */
   ensureIndexes?: boolean;
+  /**
+   * Send the single `set`, `get`, `head` and `delete` calls made in one tick together: one unordered
+   * `bulkWrite` (sets), one `find` with `$in` (gets, heads) or one `deleteMany` (deletes) per
+   * collection. A lone call is sent as before. Off: every call is its own command.
+   */
+  autoBatch?: boolean;
   /** How often the driver checks an unreachable server again; also the recovery latency. */
   heartbeatFrequencyMS?: number;
   /** Extra options for a MongoClient this connector creates (they win over the URL and defaults). */
@@ -49,11 +56,14 @@ export const MONGODB_STORAGE_DEFAULTS = {
   maxValueBytes: 16 * 1024 * 1024 - 64 * 1024,
   maxKeyBytes: 16 * 1024,
   ensureIndexes: true,
+  autoBatch: true,
+  /** Most calls sent in one auto-batched command (more in one tick make several commands). */
+  maxAutoBatch: 1000,
   heartbeatFrequencyMS: 1000,
 } as const;
 
 /** Query parameters this connector reads itself and removes before the driver sees the URL. */
-const OWN_QUERY_PARAMS = ['defaultCollection', 'splitChar', 'maxIdBytes'] as const;
+const OWN_QUERY_PARAMS = ['defaultCollection', 'splitChar', 'maxIdBytes', 'autoBatch'] as const;
 
 /** Everything the connector needs, with defaults applied and validated. */
 export interface ResolvedMongoOptions {
@@ -68,6 +78,7 @@ export interface ResolvedMongoOptions {
   maxIdBytes: number;
   maxValueBytes: number;
   ensureIndexes: boolean;
+  autoBatch: boolean;
   heartbeatFrequencyMS: number;
 }
 
@@ -149,6 +160,12 @@ export function resolveOptions(options: MongoStorageOptions): ResolvedMongoOptio
   if (maxValueBytes > 16 * 1024 * 1024) {
     throw configError('maxValueBytes', `Option maxValueBytes cannot exceed MongoDB's 16 MiB document limit`);
   }
+  const autoBatch =
+    options.autoBatch ??
+    (parsed ? queryBoolean(parsed, 'autoBatch', defaults.autoBatch) : defaults.autoBatch);
+  if (typeof autoBatch !== 'boolean') {
+    throw configError('autoBatch', `Option autoBatch must be true or false, got ${String(autoBatch)}`);
+  }
   if (options.client !== undefined && options.clientOptions !== undefined) {
     throw configError(
       'clientOptions',
@@ -166,6 +183,7 @@ export function resolveOptions(options: MongoStorageOptions): ResolvedMongoOptio
     maxIdBytes,
     maxValueBytes,
     ensureIndexes: options.ensureIndexes ?? defaults.ensureIndexes,
+    autoBatch,
     heartbeatFrequencyMS,
   };
 }

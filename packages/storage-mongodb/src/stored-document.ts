@@ -36,22 +36,44 @@ export interface WriteInput {
 
 /** Builds the full replacement document (an overwrite replaces, so removed fields are gone). */
 export function toDocument(location: Location, input: WriteInput, ttl: number): StoredDocument {
-  let stored = toStoredValue(input.value);
+  return buildDocument(location, input.value, input.version, input.encodedBytes, ttl);
+}
+
+/** `toDocument` without the input object (it runs for every record written). */
+export function buildDocument(
+  location: Location,
+  value: JsonValue,
+  version: number,
+  encodedBytes: number,
+  ttl: number,
+): StoredDocument {
+  let stored = toStoredValue(value);
   if (
     stored.kind === 'native' &&
-    input.encodedBytes > MEASURE_ABOVE_BYTES &&
+    encodedBytes > MEASURE_ABOVE_BYTES &&
     BSON.calculateObjectSize({ d: stored.d }) > MAX_NATIVE_BSON_BYTES
   ) {
     // Arrays of small numbers grow several-fold as BSON; as JSON text they fit.
-    stored = { kind: 'json', j: JSON.stringify(input.value) };
+    stored = { kind: 'json', j: JSON.stringify(value) };
   }
-  const doc: StoredDocument = { _id: location.id, v: input.version };
-  if (stored.kind === 'native') {
-    doc.d = stored.d;
-    if (stored.escaped) doc.x = true;
-  } else {
-    doc.j = stored.j;
+  if (stored.kind === 'json' && stored.j.length * 3 > MAX_NATIVE_BSON_BYTES) {
+    // JSON text can be several times the codec's bytes (`\u0001` for one MessagePack byte): a
+    // document MongoDB would refuse (and the driver cannot even serialise) fails here, clearly.
+    const size = Buffer.byteLength(stored.j);
+    if (size > MAX_NATIVE_BSON_BYTES) {
+      throw new ConnectorError(
+        'VALUE_TOO_LARGE',
+        `Value needs ${size} bytes as JSON text (it cannot be stored as BSON); a MongoDB document holds at most ${MAX_NATIVE_BSON_BYTES}`,
+        { details: { size, limit: MAX_NATIVE_BSON_BYTES } },
+      );
+    }
   }
+  // Built whole (not field by field): the common `{ _id, v, d }` keeps one stable object shape.
+  const doc: StoredDocument =
+    stored.kind === 'native'
+      ? { _id: location.id, v: version, d: stored.d }
+      : { _id: location.id, v: version, j: stored.j };
+  if (stored.kind === 'native' && stored.escaped) doc.x = true;
   if (ttl > 0) doc.e = new Date(Date.now() + ttl);
   if (location.longId !== undefined) doc.k = location.longId;
   return doc;

@@ -1,5 +1,5 @@
 import type { JsonValue } from '@connector-kit/connector-core';
-import { escapeFieldName, unescapeFieldName } from './field-names';
+import { escapeFieldName, needsEscape, unescapeFieldName } from './field-names';
 
 /**
  * Nesting MongoDB accepts is 100 levels for the whole document; the value sits one level down.
@@ -29,18 +29,6 @@ function setOwn(target: Record<string, unknown>, name: string, value: unknown): 
   }
 }
 
-/** What one walk over a value does. */
-interface Walk {
-  rename: (name: string) => string;
-  /** Writing: refuse (NOT_NATIVE) what BSON cannot hold exactly. */
-  validate: boolean;
-  /** Reading: turn BSON-only types in hand-written documents into what JSON.stringify makes of them. */
-  normalise: boolean;
-  renamed: boolean;
-}
-
-const keepName = (name: string): string => name;
-
 /** A value as JSON would render it (Date → ISO string, ObjectId → hex, NaN → null, …). */
 function asJson(value: unknown): unknown {
   const text = JSON.stringify(value);
@@ -48,54 +36,96 @@ function asJson(value: unknown): unknown {
 }
 
 /**
- * Walks a value, renaming object keys; returns the same reference when nothing changed (copy on
- * write) so ordinary values are not copied. Key order is kept.
+ * The read walk over a freshly deserialised value: unescapes names (when `escaped`) and renders
+ * BSON-only types as JSON would. Returns the same reference when nothing changed (copy on write),
+ * so ordinary values are not copied. Key order is kept.
  */
-function walk(value: unknown, depth: number, mode: Walk): unknown {
+function fromNative(value: unknown, escaped: boolean): unknown {
   switch (typeof value) {
     case 'string':
-      if (mode.validate && !isWellFormed(value)) throw NOT_NATIVE;
-      return value;
     case 'boolean':
       return value;
     case 'number':
       // A hand-written double may be NaN, Infinity or -0, which JSON cannot hold.
-      return mode.normalise && (!Number.isFinite(value) || Object.is(value, -0)) ? asJson(value) : value;
+      return !Number.isFinite(value) || Object.is(value, -0) ? asJson(value) : value;
     case 'object':
       break;
     default:
-      return mode.normalise ? null : value;
+      return null;
   }
   if (value === null) return value;
-  if (mode.validate && depth >= MAX_NATIVE_DEPTH) throw NOT_NATIVE;
   if (Array.isArray(value)) {
     let copy: unknown[] | null = null;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      const mapped = walk(item, depth + 1, mode);
+      const mapped = fromNative(item, escaped);
       if (copy === null && mapped !== item) copy = value.slice(0, i);
       if (copy !== null) copy.push(mapped);
     }
     return copy ?? value;
   }
-  if (mode.normalise) {
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return asJson(value);
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return asJson(value);
+  const source = value as Record<string, unknown>;
+  const names = Object.keys(source);
+  let copy: Record<string, unknown> | null = null;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const item = source[name];
+    const newName = escaped ? unescapeFieldName(name) : name;
+    const mapped = fromNative(item, escaped);
+    if (copy === null && (newName !== name || mapped !== item)) {
+      copy = {};
+      for (let j = 0; j < i; j++) setOwn(copy, names[j]!, source[names[j]!]);
+    }
+    if (copy !== null) setOwn(copy, newName, mapped);
+  }
+  return copy ?? value;
+}
+
+/** What the write walk found besides the value: whether some name was escaped. */
+interface WriteState {
+  escaped: boolean;
+}
+
+/**
+ * The write walk (it runs on every value written): refuses what BSON cannot hold exactly
+ * (NOT_NATIVE) and escapes names, copying only the objects that change. Numbers, booleans and
+ * null are not even visited.
+ */
+function toNative(value: unknown, depth: number, state: WriteState): unknown {
+  if (typeof value === 'string') {
+    if (!isWellFormed(value)) throw NOT_NATIVE;
+    return value;
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_NATIVE_DEPTH) throw NOT_NATIVE;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const mapped =
+        typeof item === 'object' || typeof item === 'string' ? toNative(item, depth + 1, state) : item;
+      if (copy === null && mapped !== item) copy = value.slice(0, i);
+      if (copy !== null) copy.push(mapped);
+    }
+    return copy ?? value;
   }
   const source = value as Record<string, unknown>;
   const names = Object.keys(source);
   let copy: Record<string, unknown> | null = null;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
-    if (mode.validate && !isWellFormed(name)) throw NOT_NATIVE;
+    if (!isWellFormed(name)) throw NOT_NATIVE;
     const item = source[name];
-    const newName = mode.rename(name);
-    const mapped = walk(item, depth + 1, mode);
+    const newName = needsEscape(name) ? escapeFieldName(name) : name;
+    const mapped =
+      typeof item === 'object' || typeof item === 'string' ? toNative(item, depth + 1, state) : item;
     if (copy === null && (newName !== name || mapped !== item)) {
       copy = {};
       for (let j = 0; j < i; j++) setOwn(copy, names[j]!, source[names[j]!]);
     }
-    if (newName !== name) mode.renamed = true;
+    if (newName !== name) state.escaped = true;
     if (copy !== null) setOwn(copy, newName, mapped);
   }
   return copy ?? value;
@@ -103,10 +133,10 @@ function walk(value: unknown, depth: number, mode: Walk): unknown {
 
 /** Chooses how to store `value` (a fresh copy the connector owns). */
 export function toStoredValue(value: JsonValue): StoredValue {
-  const mode: Walk = { rename: escapeFieldName, validate: true, normalise: false, renamed: false };
+  const state: WriteState = { escaped: false };
   try {
-    const d = walk(value, 0, mode);
-    return { kind: 'native', d, escaped: mode.renamed };
+    const d = toNative(value, 0, state);
+    return { kind: 'native', d, escaped: state.escaped };
   } catch (err) {
     if (err !== NOT_NATIVE) throw err;
     return { kind: 'json', j: JSON.stringify(value) };
@@ -118,11 +148,5 @@ export function toStoredValue(value: JsonValue): StoredValue {
  * BSON-only types (in documents written by other programs) as JSON.stringify would.
  */
 export function fromStoredValue(d: unknown, escaped: boolean): JsonValue {
-  const mode: Walk = {
-    rename: escaped ? unescapeFieldName : keepName,
-    validate: false,
-    normalise: true,
-    renamed: false,
-  };
-  return walk(d, 0, mode) as JsonValue;
+  return fromNative(d, escaped) as JsonValue;
 }

@@ -1,6 +1,7 @@
 import { ConnectorError } from '@connector-kit/connector-core';
 import { eventually, randomPrefix, sleep, useService, type ServiceNode } from '@connector-kit/test-suite';
-import { MongoStorage } from '@connector-kit/storage-mongodb';
+import { MongoStorage, type MongoStorageOptions } from '@connector-kit/storage-mongodb';
+import type { CommandStartedEvent } from 'mongodb';
 import { databaseOf } from './helpers';
 // Registers the `mongodb` launcher (emulator, or MONGODB_URL).
 import '@connector-kit/test-suite/dist/services/mongodb';
@@ -13,6 +14,7 @@ const FAILURE_CODES = ['BACKEND', 'NOT_READY', 'TIMEOUT'];
 interface Outcome {
   ok: boolean;
   code?: string;
+  message?: string;
   ms: number;
 }
 
@@ -24,7 +26,7 @@ async function timed(operation: () => Promise<unknown>): Promise<Outcome> {
     return { ok: true, ms: Date.now() - started };
   } catch (err) {
     if (!(err instanceof ConnectorError)) throw err;
-    return { ok: false, code: err.code, ms: Date.now() - started };
+    return { ok: false, code: err.code, message: err.message, ms: Date.now() - started };
   }
 }
 
@@ -43,7 +45,9 @@ describe('MongoStorage when the server fails', () => {
     if (server && !server.running) await server.restart();
   }, 30_000);
 
-  const open = async (): Promise<{
+  const open = async (
+    options: Partial<MongoStorageOptions> = {},
+  ): Promise<{
     storage: MongoStorage;
     errors: ConnectorError[];
     readyEvents: () => number;
@@ -54,6 +58,7 @@ describe('MongoStorage when the server fails', () => {
       prefix: randomPrefix(),
       operationTimeoutMs: OPERATION_TIMEOUT_MS,
       heartbeatFrequencyMS: 500,
+      ...options,
     });
     storages.push(storage);
     const errors: ConnectorError[] = [];
@@ -111,6 +116,42 @@ describe('MongoStorage when the server fails', () => {
     expect<unknown>(await storage.getEntry('before')).toEqual({ value: { kept: true }, version: 2 });
     await storage.set('after', 'written');
     expect<unknown>(await storage.get('after')).toBe('written');
+  }, 60_000);
+
+  it('killed while an auto-batched bulkWrite is in flight: every caller fails with a clear error, and it recovers', async () => {
+    const server = node();
+    const { storage, errors } = await open({ clientOptions: { monitorCommands: true } });
+    const sent: CommandStartedEvent[] = [];
+    storage.client.on('commandStarted', (event: CommandStartedEvent) => {
+      if (event.commandName === 'update') sent.push(event);
+    });
+    const keys = Array.from({ length: 20 }, (_, i) => `batch-${i}`);
+    // Frozen first, so the batch is written to the socket and is still unanswered at the kill.
+    server.pause();
+    let outcomes: Promise<Outcome[]>;
+    try {
+      outcomes = Promise.all(keys.map((key, i) => timed(() => storage.set(key, i))));
+      await eventually(() => sent.length > 0, 5000, 'the batch to be sent');
+      expect(sent.length).toBe(1);
+      expect((sent[0]!.command.updates as unknown[]).length).toBe(keys.length);
+      await server.kill('SIGKILL');
+    } finally {
+      server.resume();
+    }
+    const failures = await outcomes;
+    for (const failure of failures) {
+      expect(failure.ok).toBe(false);
+      expect(FAILURE_CODES).toContain(failure.code!);
+      // Says what failed: the driver's network error under "mongodb set", or the set's timeout.
+      expect(failure.message).toMatch(/mongodb set: MongoDB unreachable|mongodb set timed out/);
+      expect(failure.ms).toBeLessThan(OPERATION_TIMEOUT_MS + SLACK_MS);
+    }
+    await eventually(() => errors.length > 0, 10_000, "an 'error' event after the kill");
+
+    await server.restart();
+    await eventually(() => storage.isReady, 15_000, 'ready again after the restart');
+    await Promise.all(keys.map((key, i) => storage.set(key, { i })));
+    expect<unknown>(await storage.getBulk(keys)).toEqual(keys.map((_, i) => ({ i })));
   }, 60_000);
 
   it('frozen (SIGSTOP): operations time out within their timeout, and it recovers when the server resumes', async () => {

@@ -27,6 +27,26 @@ describe('options', () => {
     expect([...resolved.urlOptionNames]).toContain('replicaset');
   });
 
+  it('reads autoBatch from the options or the URL query (and keeps it from the driver)', () => {
+    expect(resolveOptions({ url: 'mongodb://127.0.0.1/app' }).autoBatch).toBe(
+      MONGODB_STORAGE_DEFAULTS.autoBatch,
+    );
+    expect(MONGODB_STORAGE_DEFAULTS.autoBatch).toBe(true);
+    const off = resolveOptions({ url: 'mongodb://127.0.0.1/app?autoBatch=false&w=1' });
+    expect(off.autoBatch).toBe(false);
+    expect(off.driverUrl).toBe('mongodb://127.0.0.1/app?w=1');
+    expect(
+      resolveOptions({ url: 'mongodb://127.0.0.1/app?autoBatch=false', autoBatch: true }).autoBatch,
+    ).toBe(true);
+    expect(configError(() => resolveOptions({ url: 'mongodb://h/db?autoBatch=maybe' })).details.field).toBe(
+      'autoBatch',
+    );
+    expect(
+      configError(() => resolveOptions({ url: 'mongodb://h/db', autoBatch: 'yes' as unknown as boolean }))
+        .details.field,
+    ).toBe('autoBatch');
+  });
+
   it('applies the defaults', () => {
     const resolved = resolveOptions({ url: 'mongodb://127.0.0.1' });
     expect(resolved.database).toBe(MONGODB_STORAGE_DEFAULTS.database);

@@ -350,6 +350,54 @@ describe('mongodb emulator: CRUD through the driver', () => {
       ]);
     });
 
+    it("an unordered bulk of replacement upserts reports a unique-index violation as that statement's write error and applies the rest", async () => {
+      const coll = h.coll('b3');
+      await coll.createIndex({ v: 1 }, { unique: true });
+      await coll.insertOne({ _id: 'old', v: 9 });
+      const upsert = (id: string, v: number) => ({
+        replaceOne: { filter: { _id: id }, replacement: { _id: id, v }, upsert: true },
+      });
+      const err = await failureOf(() =>
+        coll.bulkWrite([upsert('a', 1), upsert('b', 1), upsert('old', 2), upsert('c', 2), upsert('d', 3)], {
+          ordered: false,
+        }),
+      );
+      expect(err instanceof MongoBulkWriteError).toBe(true);
+      const writeErrors = (err as MongoBulkWriteError).writeErrors as unknown as {
+        index: number;
+        code: number;
+      }[];
+      // b repeats the v a took, c the v old was just given: each refused alone, the rest applied.
+      expect(writeErrors.map((e) => [e.index, e.code])).toEqual([
+        [1, 11000],
+        [3, 11000],
+      ]);
+      expect((err as MongoBulkWriteError).result.upsertedCount).toBe(2);
+      expect((err as MongoBulkWriteError).result.matchedCount).toBe(1);
+      expect<unknown>(await coll.find({}).sort({ _id: 1 }).toArray()).toEqual([
+        { _id: 'a', v: 1 },
+        { _id: 'd', v: 3 },
+        { _id: 'old', v: 2 },
+      ]);
+    });
+
+    it('find with $in on _id and a batchSize covering every id answers in one batch, without a cursor', async () => {
+      const db = h.db();
+      const coll = db.collection<Doc>('b4');
+      await coll.insertMany(Array.from({ length: 150 }, (_, i) => ({ _id: `k${i}`, n: i })));
+      // Ids in reverse, one missing, one repeated: each stored document once, in natural order.
+      const ids = Array.from({ length: 150 }, (_, i) => `k${149 - i}`).concat(['missing', 'k0']);
+      const reply = await db.command({ find: 'b4', filter: { _id: { $in: ids } }, batchSize: ids.length });
+      const cursor = reply.cursor as { id: unknown; firstBatch: Doc[] };
+      expect(cursor.id).toBe(0);
+      expect(cursor.firstBatch.map((d) => d.n)).toEqual(Array.from({ length: 150 }, (_, i) => i));
+      // Without it, the default first batch (101) leaves a cursor for getMore.
+      const partial = await db.command({ find: 'b4', filter: { _id: { $in: ids } } });
+      expect((partial.cursor as { firstBatch: Doc[] }).firstBatch.length).toBe(101);
+      expect(typeof (partial.cursor as { id: unknown }).id).toBe('number');
+      expect((partial.cursor as { id: number }).id).toBeGreaterThan(0);
+    });
+
     it('an ordered bulk stops at the first write error', async () => {
       const coll = h.coll('b2');
       const err = await failureOf(() =>
