@@ -325,10 +325,9 @@ export class TieredStore extends BaseConnector {
     const behind = toStorage && this.writeMode === 'write-behind';
     let reservation: Reservation | null = null;
     if (behind) {
-      reservation = await this.queue.reserve(
-        WriteBehindQueue.sizeOf(key, record?.data ?? null),
-        this.operationTimeoutMs,
-      );
+      const bytes = WriteBehindQueue.sizeOf(key, record?.data ?? null);
+      reservation =
+        this.queue.tryReserve(bytes) ?? (await this.queue.reserve(bytes, this.operationTimeoutMs));
     }
     // A write coalescing into a pending, journaled write of its key relies on that mark: the
     // cache write is then a plain one (a hot key is journaled once per writeDelayMs).

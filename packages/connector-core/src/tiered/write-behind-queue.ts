@@ -257,6 +257,12 @@ export class WriteBehindQueue {
     });
   }
 
+  /** `reserve` without the promise when there is room now (the common case); else null. */
+  tryReserve(bytes: number): Reservation | null {
+    if (this.closed || this.spaceWaiters.length > 0 || !this.fits(bytes)) return null;
+    return this.take(bytes);
+  }
+
   /** Gives a reservation back (the cache write failed). */
   cancel(reservation: Reservation): void {
     if (reservation.settled) return;
@@ -300,25 +306,39 @@ export class WriteBehindQueue {
     }
     const seq = ++this.seq;
     this.counters.enqueued++;
-    write = { ...write, expiresAt: write.op === 'set' && write.ttl > 0 ? Date.now() + write.ttl : 0 };
+    const now = Date.now();
+    const expiresAt = write.op === 'set' && write.ttl > 0 ? now + write.ttl : 0;
     const existing = this.pending.get(write.key);
     if (existing) {
-      // Coalesce: keep the place (and firstSeq) of the older write, carry the newer content.
+      // Coalesce: keep the place (and firstSeq) of the older write, carry the newer content —
+      // in place, because rides hold on to the entry (its riders keep it from being dispatched).
       this.counters.coalesced++;
       this.release(1, existing.bytes);
-      // In place: rides hold on to the entry (its riders keep it from being dispatched).
-      Object.assign(existing, write, { bytes: reservation.bytes, attempts: 0 });
+      existing.op = write.op;
+      existing.data = write.data;
+      existing.version = write.version;
+      existing.ttl = write.ttl;
+      existing.expiresAt = expiresAt;
+      existing.token = write.token;
+      existing.bytes = reservation.bytes;
+      existing.attempts = 0;
     } else {
       this.pending.set(write.key, {
-        ...write,
+        key: write.key,
+        op: write.op,
+        data: write.data,
+        version: write.version,
+        ttl: write.ttl,
+        expiresAt,
+        token: write.token,
         bytes: reservation.bytes,
         firstSeq: seq,
-        enqueuedAt: Date.now(),
+        enqueuedAt: now,
         attempts: 0,
         riders: 0,
       });
     }
-    this.schedulePump();
+    this.schedulePump(now);
   }
 
   /** The newest queued write for a key (pending before in flight): read-your-writes. */
@@ -407,14 +427,15 @@ export class WriteBehindQueue {
     }
   }
 
-  private schedulePump(): void {
+  private schedulePump(now = Date.now()): void {
     // A full batch leaves now; a partial one waits (at most lingerMs) for company, and nothing
-    // leaves before its write delay is over.
-    if (this.pending.size >= this.options.batchSize) this.pump(false);
+    // leaves before its write delay is over (pump would stop at the oldest entry anyway).
+    if (this.pending.size >= this.options.batchSize && (this.urgent || this.oldestDueIn(now) <= 0)) {
+      this.pump(false);
+    }
     if (this.pending.size === 0 || this.lingerTimer || this.retryTimer) return;
     if (this.activeBatches >= this.options.concurrency) return; // the next completion pumps again
-    const oldest = this.pending.values().next().value as Entry;
-    const untilDue = oldest.enqueuedAt + this.options.writeDelayMs - Date.now();
+    const untilDue = this.oldestDueIn(now);
     this.lingerTimer = setTimeout(
       () => {
         this.lingerTimer = null;
@@ -423,6 +444,12 @@ export class WriteBehindQueue {
       },
       Math.max(this.options.lingerMs, untilDue),
     );
+  }
+
+  /** Ms until the oldest pending write is due (<= 0: due); pending must not be empty. */
+  private oldestDueIn(now: number): number {
+    const oldest = this.pending.values().next().value as Entry;
+    return oldest.enqueuedAt + this.options.writeDelayMs - now;
   }
 
   /** Whether every queued write is wanted now: someone flushes or waits for room, or the queue closes. */
