@@ -113,6 +113,10 @@ function summarise(
 export interface AlternatingTarget {
   target: string;
   fn: (i: number) => Promise<unknown>;
+  /** Unmeasured load before each slice (default 100 ms), e.g. to reach a steady state. */
+  warmupMs?: number;
+  /** Runs after each of its slices, unmeasured (e.g. a flush, so no work spills into the next side's slice). */
+  after?: () => Promise<unknown>;
 }
 
 /**
@@ -128,8 +132,16 @@ export async function runAlternating(
   const pooled = targets.map(() => ({ latencies: [] as number[], elapsedMs: 0 }));
   for (let s = 0; s < slices; s++) {
     for (let t = 0; t < targets.length; t++) {
-      const result = await runClosedLoop(concurrency, targets[t]!.fn, sliceMs, 100, pooled[t]!.latencies);
+      const side = targets[t]!;
+      const result = await runClosedLoop(
+        concurrency,
+        side.fn,
+        sliceMs,
+        side.warmupMs ?? 100,
+        pooled[t]!.latencies,
+      );
       if (result.ops > 0) pooled[t]!.elapsedMs += (result.ops / result.opsPerSec) * 1000;
+      await side.after?.();
     }
   }
   return targets.map((t, i) => ({

@@ -14,7 +14,7 @@ const BULK = 100;
  */
 const BULK_KEYS = 2 * 64 * BULK;
 const WARM_UP_MS = 3000;
-const SLICES = 7;
+const SLICES = 11;
 const SLICE_WARM_UP_MS = 100;
 
 type SliceResult = Awaited<ReturnType<typeof runClosedLoop>> & { cpuUsPerOp: number };
