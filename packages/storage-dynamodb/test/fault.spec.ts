@@ -18,6 +18,31 @@ import { connectorOn, countCommands, rawClient, tableOf } from './support';
 const T = 90_000;
 const OPERATION_TIMEOUT_MS = 2000;
 
+/**
+ * After an outage: every failure was a ConnectorError with an outage code, every 'error' event a
+ * ConnectorError, and every key holds its last acknowledged value, or a later one whose write was
+ * cut off after DynamoDB applied it — never an older one.
+ */
+async function expectOutageSettled(
+  c: DynamoDBStorage,
+  failures: readonly unknown[],
+  errors: readonly unknown[],
+  acknowledged: ReadonlyMap<string, number>,
+): Promise<void> {
+  for (const failure of failures) {
+    expect(failure instanceof ConnectorError)
+      .withContext(String(failure))
+      .toBe(true);
+    expect(['BACKEND', 'NOT_READY', 'TIMEOUT']).toContain((failure as ConnectorError).code);
+  }
+  expect(errors.every((e) => e instanceof ConnectorError)).toBe(true);
+  const stored = await c.getBulk([...acknowledged.keys()]);
+  [...acknowledged.values()].forEach((value, i) => {
+    expect(typeof stored[i]).toBe('number');
+    expect(stored[i] as number).toBeGreaterThanOrEqual(value);
+  });
+}
+
 describe('storage-dynamodb when DynamoDB Local fails', () => {
   const service = useService('dynamodb-local', { persistent: true });
   let connector: DynamoDBStorage | null = null;
@@ -82,20 +107,7 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
         stop = true;
         await writer;
 
-        for (const failure of failures) {
-          expect(failure instanceof ConnectorError)
-            .withContext(String(failure))
-            .toBe(true);
-          expect(['BACKEND', 'NOT_READY', 'TIMEOUT']).toContain((failure as ConnectorError).code);
-        }
-        expect(errors.every((e) => e instanceof ConnectorError)).toBe(true);
-        // Every key holds its last acknowledged value, or a later one whose write was cut off
-        // after DynamoDB applied it — never an older one.
-        const stored = await c.getBulk([...acknowledged.keys()]);
-        [...acknowledged.values()].forEach((value, i) => {
-          expect(typeof stored[i]).toBe('number');
-          expect(stored[i] as number).toBeGreaterThanOrEqual(value);
-        });
+        await expectOutageSettled(c, failures, errors, acknowledged);
       });
       expect(unhandled).toEqual([]);
     },
@@ -177,18 +189,7 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
         stop = true;
         await Promise.all(writers);
 
-        for (const failure of failures) {
-          expect(failure instanceof ConnectorError)
-            .withContext(String(failure))
-            .toBe(true);
-          expect(['BACKEND', 'NOT_READY', 'TIMEOUT']).toContain((failure as ConnectorError).code);
-        }
-        expect(errors.every((e) => e instanceof ConnectorError)).toBe(true);
-        const stored = await c.getBulk([...acknowledged.keys()]);
-        [...acknowledged.values()].forEach((value, i) => {
-          expect(typeof stored[i]).toBe('number');
-          expect(stored[i] as number).toBeGreaterThanOrEqual(value);
-        });
+        await expectOutageSettled(c, failures, errors, acknowledged);
       });
       expect(unhandled).toEqual([]);
     },
