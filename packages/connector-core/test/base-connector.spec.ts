@@ -1,4 +1,11 @@
-import { ConnectorError } from '@connector-kit/connector-core';
+import {
+  BaseConnector,
+  ConnectorError,
+  jsonCodec,
+  type JsonValue,
+  type Supports,
+  type WriteRecord,
+} from '@connector-kit/connector-core';
 import { expectCode, sleep } from '@connector-kit/test-suite';
 import { ScriptedConnector } from './scripted-connector';
 
@@ -217,5 +224,44 @@ describe('BaseConnector machinery', () => {
     const fromUrl = new ScriptedConnector({ logger: quiet, url: 'scripted://h#from-url:' });
     expect(fromUrl.prefix).toBe('from-url:');
     await Promise.all([c.close(), fromUrl.close()]);
+  });
+});
+
+const DOCUMENT_SUPPORTS: Supports = {
+  ttl: false,
+  ttlGranularityMs: 1,
+  bulk: false,
+  compareAndSet: false,
+  maxKeyBytes: 1024,
+  maxValueBytes: 1 << 20,
+  persistent: false,
+};
+
+describe('BaseConnector for a document store (readsValues)', () => {
+  it('hands the copy taken while validating to the first reader of record.value, a fresh decode to later ones', async () => {
+    const seen: JsonValue[] = [];
+    class DocumentStore extends BaseConnector {
+      constructor() {
+        super({}, { name: 'documents', version: '0', supports: DOCUMENT_SUPPORTS, readsValues: true });
+      }
+      protected async _open(): Promise<void> {}
+      protected async _close(): Promise<void> {}
+      protected async _get(): Promise<null> {
+        return null;
+      }
+      protected async _delete(): Promise<void> {}
+      protected async _set(_key: string, record: WriteRecord): Promise<void> {
+        seen.push(record.value, record.value);
+      }
+    }
+    const store = new DocumentStore();
+    const decode = spyOn(jsonCodec, 'decode').and.callThrough();
+    const value = { a: { b: [1, 2] } };
+    await store.set('k', value);
+    expect(decode).toHaveBeenCalledTimes(1); // only for the second reader
+    expect<unknown>(seen).toEqual([value, value]);
+    expect<unknown>(seen[0]).not.toBe(value);
+    expect<unknown>(seen[1]).not.toBe(seen[0]);
+    await store.close();
   });
 });

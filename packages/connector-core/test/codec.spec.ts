@@ -7,14 +7,22 @@ import {
   type JsonValue,
 } from '@connector-kit/connector-core';
 
+/** The error `encode` refuses `value` with; `encodeCopy` must refuse it with the same one. */
 function refusal(codec: Codec, value: unknown): ConnectorError {
-  try {
-    codec.encode(value);
-  } catch (err) {
-    if (err instanceof ConnectorError) return err;
-    throw err;
-  }
-  throw new Error('expected encode to refuse the value');
+  const refused = (encode: () => unknown): ConnectorError => {
+    try {
+      encode();
+    } catch (err) {
+      if (err instanceof ConnectorError) return err;
+      throw err;
+    }
+    throw new Error('expected encoding to refuse the value');
+  };
+  const error = refused(() => codec.encode(value));
+  const fromCopy = refused(() => codec.encodeCopy!(value));
+  expect(fromCopy.message).toBe(error.message);
+  expect(fromCopy.details).toEqual(error.details);
+  return error;
 }
 
 for (const codec of [jsonCodec, msgpackCodec]) {
@@ -39,6 +47,25 @@ for (const codec of [jsonCodec, msgpackCodec]) {
       const cycle: Record<string, unknown> = {};
       cycle.again = { back: cycle };
       expect(refusal(codec, cycle).details.path).toBe('$.again.back');
+    });
+
+    it('encodeCopy: the same bytes as encode, and a private deep copy equal to what decode gives back', () => {
+      const value = JSON.parse(
+        '{"__proto__":{"x":1},"b":[1,{"c":[null,"s"]}],"1":true,"a":{"deep":{"er":-2.5}}}',
+      ) as { b: [number, { c: unknown[] }]; a: { deep: object } } & JsonValue;
+      const { data, copy } = codec.encodeCopy!(value);
+      expect(Buffer.from(data).equals(Buffer.from(codec.encode(value)))).toBe(true);
+      expect(JSON.stringify(copy)).toBe(JSON.stringify(codec.decode(data)));
+      expect<unknown>(copy).toEqual(codec.decode(data));
+      const c = copy as typeof value;
+      expect(c).not.toBe(value);
+      expect(c.b).not.toBe(value.b);
+      expect(c.b[1]).not.toBe(value.b[1]);
+      expect(c.a.deep).not.toBe(value.a.deep);
+      expect(Object.getPrototypeOf(c)).toBe(Object.prototype);
+      expect(Object.prototype.hasOwnProperty.call(c, '__proto__')).toBe(true);
+      value.b[1].c.push('changed later');
+      expect(c.b[1].c).toEqual([null, 's']);
     });
 
     it('accepts the same object twice in a tree (not a cycle)', () => {

@@ -90,6 +90,8 @@ export class DynamoDBStorage extends BaseConnector {
         maxValueBytes,
         persistent: true,
       },
+      // Documents are built from record.value: take that copy while validating.
+      readsValues: true,
     });
     this.settings = settings;
     this.table = settings.table;

@@ -83,6 +83,8 @@ export class MongoStorage extends BaseConnector {
         maxValueBytes: settings.maxValueBytes,
         persistent: true,
       },
+      // Documents are built from record.value: take that copy while validating.
+      readsValues: true,
     });
     this.settings = settings;
     this.keys = new KeyMapper(

@@ -11,4 +11,9 @@ export interface Codec {
   encode(value: unknown): Uint8Array;
   /** Parses bytes produced by `encode`; throws ConnectorError(CORRUPT) on garbage. */
   decode(bytes: Uint8Array): JsonValue;
+  /**
+   * Optional: `encode`, also returning a private deep copy of the value taken in the same pass
+   * (what `decode(encode(value))` would give), for connectors that store documents.
+   */
+  encodeCopy?(value: unknown): { data: Uint8Array; copy: JsonValue };
 }

@@ -1,7 +1,7 @@
 import { ConnectorError } from '../errors';
 import type { JsonValue } from '../types';
 import type { Codec } from './codec';
-import { assertJsonValue } from './validate';
+import { assertJsonValue, copyJsonValue } from './validate';
 
 /**
  * The default codec: UTF-8 JSON. JSON.parse defines `__proto__` and `constructor` as own data
@@ -12,6 +12,10 @@ export const jsonCodec: Codec = {
   encode(value: unknown): Uint8Array {
     assertJsonValue(value);
     return Buffer.from(JSON.stringify(value), 'utf8');
+  },
+  encodeCopy(value: unknown): { data: Uint8Array; copy: JsonValue } {
+    const copy = copyJsonValue(value);
+    return { data: Buffer.from(JSON.stringify(copy), 'utf8'), copy };
   },
   decode(bytes: Uint8Array): JsonValue {
     const text = Buffer.isBuffer(bytes)

@@ -2,7 +2,7 @@ import { decode, encode, ExtensionCodec } from '@msgpack/msgpack';
 import { ConnectorError } from '../errors';
 import type { JsonValue } from '../types';
 import type { Codec } from './codec';
-import { assertJsonValue } from './validate';
+import { assertJsonValue, copyJsonValue } from './validate';
 
 /**
  * MessagePack decoders refuse (rightly) to assign a `__proto__` map key, because plain assignment
@@ -44,6 +44,10 @@ export const msgpackCodec: Codec = {
   encode(value: unknown): Uint8Array {
     assertJsonValue(value);
     return encode(value, { extensionCodec, ignoreUndefined: false });
+  },
+  encodeCopy(value: unknown): { data: Uint8Array; copy: JsonValue } {
+    const copy = copyJsonValue(value);
+    return { data: encode(copy, { extensionCodec, ignoreUndefined: false }), copy };
   },
   decode(bytes: Uint8Array): JsonValue {
     try {

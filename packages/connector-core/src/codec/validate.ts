@@ -33,6 +33,19 @@ function formatPath(segments: readonly (string | number)[]): string {
  * Throws INVALID_VALUE naming the JSONPath of the first offending part.
  */
 export function assertJsonValue(value: unknown): asserts value is JsonValue {
+  walk(value, false);
+}
+
+/**
+ * The same check, returning a deep copy made in the same walk: cheaper than serialising and
+ * parsing back for a connector that needs a private copy of the value (a document store).
+ */
+export function copyJsonValue(value: unknown): JsonValue {
+  return walk(value, true) as JsonValue;
+}
+
+/** Validates `value`; when `copy`, also builds and returns a deep copy of it. */
+function walk(value: unknown, copy: boolean): unknown {
   const ancestors: object[] = [];
   // Path segments are kept on a stack and only turned into text when a value is refused.
   const segments: (string | number)[] = [];
@@ -42,37 +55,38 @@ export function assertJsonValue(value: unknown): asserts value is JsonValue {
       details: { path },
     });
   };
-  const visit = (v: unknown, depth: number): void => {
+  const visit = (v: unknown, depth: number): unknown => {
     switch (typeof v) {
       case 'string':
       case 'boolean':
-        return;
+        return v;
       case 'number':
         if (!Number.isFinite(v)) refuse(describe(v), 'is not representable in JSON.');
         if (Object.is(v, -0)) refuse(describe(v), 'would come back as 0; store 0 instead.');
-        return;
+        return v;
       case 'undefined':
-        refuse('undefined', 'is not a JSON value; use null or omit the property.');
-        break;
+        return refuse('undefined', 'is not a JSON value; use null or omit the property.');
       case 'bigint':
-        refuse('a BigInt', 'is not a JSON value; store it as a string.');
-        break;
+        return refuse('a BigInt', 'is not a JSON value; store it as a string.');
       case 'function':
       case 'symbol':
-        refuse(describe(v), 'is not a JSON value.');
-        break;
+        return refuse(describe(v), 'is not a JSON value.');
       case 'object': {
-        if (v === null) return;
+        if (v === null) return null;
         if (depth >= MAX_VALUE_DEPTH) refuse('nesting', `deeper than ${MAX_VALUE_DEPTH} levels is refused.`);
         if (ancestors.includes(v)) refuse('a circular reference', 'cannot be serialised.');
         ancestors.push(v);
+        let out: unknown = undefined;
         if (Array.isArray(v)) {
+          const list: unknown[] | null = copy ? [] : null;
           for (let i = 0; i < v.length; i++) {
             segments.push(i);
             if (!(i in v)) refuse('a hole in a sparse array', 'would come back as null.');
-            visit(v[i], depth + 1);
+            const item = visit(v[i], depth + 1);
+            if (list) list.push(item);
             segments.pop();
           }
+          out = list;
         } else {
           const proto: unknown = Object.getPrototypeOf(v);
           if (proto !== Object.prototype && proto !== null) {
@@ -82,17 +96,34 @@ export function assertJsonValue(value: unknown): asserts value is JsonValue {
             refuse('a symbol-keyed property', 'would be silently dropped by serialisation.');
           }
           const record = v as Record<string, unknown>;
+          const object: Record<string, unknown> | null = copy ? {} : null;
           for (const key in record) {
             if (!Object.prototype.hasOwnProperty.call(record, key)) continue;
             segments.push(key);
-            visit(record[key], depth + 1);
+            const item = visit(record[key], depth + 1);
+            if (object) {
+              // Assigning "__proto__" would set the prototype instead of adding a key.
+              if (key === '__proto__') {
+                Object.defineProperty(object, key, {
+                  value: item,
+                  enumerable: true,
+                  writable: true,
+                  configurable: true,
+                });
+              } else {
+                object[key] = item;
+              }
+            }
             segments.pop();
           }
+          out = object;
         }
         ancestors.pop();
-        return;
+        return out;
       }
+      default:
+        return refuse(describe(v), 'is not a JSON value.');
     }
   };
-  visit(value, 0);
+  return visit(value, 0);
 }

@@ -32,6 +32,11 @@ export interface ConnectorIdentity {
    * key itself, so the last `set` issued always wins.
    */
   preservesOrder?: boolean;
+  /**
+   * True when the hooks build documents from `record.value` (MongoDB, DynamoDB): the base class
+   * then takes that private copy in the validation pass instead of decoding the bytes again.
+   */
+  readsValues?: boolean;
 }
 
 const noop = (): void => undefined;
@@ -64,6 +69,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
   private readonly idleWaiters: (() => void)[] = [];
   private inFlight = 0;
   private readonly preservesOrder: boolean;
+  private readonly readsValues: boolean;
   private readonly keyTails = new Map<string, Promise<void>>();
   private openAttempts = 0;
   private openRetryTimer: NodeJS.Timeout | null = null;
@@ -76,6 +82,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
     this.version = identity.version;
     this.supports = Object.freeze({ ...identity.supports });
     this.preservesOrder = identity.preservesOrder ?? false;
+    this.readsValues = identity.readsValues ?? false;
     this.codec = resolveCodec(options.codec);
     this.logger = options.logger ?? consoleLogger;
     this.operationTimeoutMs = positiveNumber(
@@ -613,7 +620,11 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
     if (!Number.isSafeInteger(version)) {
       throw new ConnectorError('INVALID_OPTION', `version must be an integer, got ${String(version)}`);
     }
-    const data = isEncodedValue(value) ? bytesOfEncoded(value, this.codec) : this.codec.encode(value);
+    let data: Uint8Array;
+    let copy: JsonValue | undefined;
+    if (isEncodedValue(value)) data = bytesOfEncoded(value, this.codec);
+    else if (this.readsValues && this.codec.encodeCopy) ({ data, copy } = this.codec.encodeCopy(value));
+    else data = this.codec.encode(value);
     if (data.byteLength > this.supports.maxValueBytes) {
       throw new ConnectorError(
         'VALUE_TOO_LARGE',
@@ -621,7 +632,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
         { details: { connector: this.name, size: data.byteLength, limit: this.supports.maxValueBytes } },
       );
     }
-    return { record: new EncodedRecord(data, version, this.codec), ttl };
+    return { record: new EncodedRecord(data, version, this.codec, copy), ttl };
   }
 
   private rejectNow<T>(operation: string, err: unknown): Promise<T> {

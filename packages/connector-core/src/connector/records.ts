@@ -23,10 +23,15 @@ export class EncodedRecord implements WriteRecord {
     readonly data: Uint8Array,
     readonly version: number,
     private readonly codec: Codec,
+    /** A private copy taken while encoding, handed to the first reader of `value`. */
+    private copy?: JsonValue,
   ) {}
 
   get value(): JsonValue {
-    return this.codec.decode(this.data);
+    const copy = this.copy;
+    if (copy === undefined) return this.codec.decode(this.data);
+    this.copy = undefined; // each reader gets its own object
+    return copy;
   }
 }
 
