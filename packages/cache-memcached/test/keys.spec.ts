@@ -8,7 +8,7 @@ import {
   MEMCACHED_MAX_KEY_BYTES,
   MemcachedCache,
 } from '@connector-kit/cache-memcached';
-import { openRawConnections, type RawConnection } from './raw-connection';
+import { openRawConnections, useConnectorAndRawConnection, type RawConnection } from './raw-connection';
 
 const T = 20_000;
 
@@ -102,16 +102,14 @@ describe('key safety on a real memcached (checked over a second raw connection)'
   const server = useService('memcached');
   let connector: MemcachedCache;
   let raw: RawConnection;
-
-  beforeAll(async () => {
-    connector = new MemcachedCache({ url: server.url, prefix: randomPrefix() });
-    await connector.whenReady();
-    [raw] = (await openRawConnections(server.url)) as [RawConnection];
-  }, T);
-  afterAll(async () => {
-    raw?.close();
-    await connector?.close();
-  }, T);
+  useConnectorAndRawConnection(
+    () => server.url,
+    (c, r) => {
+      connector = c;
+      raw = r;
+    },
+    T,
+  );
 
   const INJECTIONS = [
     '\r\nflush_all\r\n',

@@ -1,5 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { parseConnectorUrl } from '@connector-kit/connector-core';
+import { MemcachedCache } from '@connector-kit/cache-memcached';
+import { randomPrefix } from '@connector-kit/test-suite';
 
 /**
  * A second, independent connection to a memcached server speaking the text protocol over a plain
@@ -138,4 +140,27 @@ function singleGetComplete(reply: Buffer): boolean {
 /** Raw connections to every server of a `memcached://` URL (launched or external). */
 export function openRawConnections(url: string): Promise<RawConnection[]> {
   return Promise.all(parseConnectorUrl(url).hosts.map((h) => RawConnection.open(h.host, h.port ?? 11211)));
+}
+
+/**
+ * For a suite that checks a connector over a raw connection: registers the beforeAll that opens
+ * both (handing them to `use`) and the afterAll that closes them.
+ */
+export function useConnectorAndRawConnection(
+  url: () => string,
+  use: (connector: MemcachedCache, raw: RawConnection) => void,
+  timeoutMs: number,
+): void {
+  let opened: { connector: MemcachedCache; raw: RawConnection } | null = null;
+  beforeAll(async () => {
+    const connector = new MemcachedCache({ url: url(), prefix: randomPrefix() });
+    await connector.whenReady();
+    const [raw] = (await openRawConnections(url())) as [RawConnection];
+    opened = { connector, raw };
+    use(connector, raw);
+  }, timeoutMs);
+  afterAll(async () => {
+    opened?.raw.close();
+    await opened?.connector.close();
+  }, timeoutMs);
 }

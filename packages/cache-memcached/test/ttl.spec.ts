@@ -1,13 +1,13 @@
 import '@connector-kit/test-suite/dist/services';
 import { ConnectorError } from '@connector-kit/connector-core';
-import { expectCode, randomPrefix, sleep, useService } from '@connector-kit/test-suite';
+import { expectCode, sleep, useService } from '@connector-kit/test-suite';
 import {
   MAX_ABSOLUTE_EXPTIME_S,
   MAX_RELATIVE_EXPTIME_S,
   MemcachedCache,
   toExptime,
 } from '@connector-kit/cache-memcached';
-import { openRawConnections, type RawConnection } from './raw-connection';
+import { useConnectorAndRawConnection, type RawConnection } from './raw-connection';
 
 const T = 20_000;
 const DAY_MS = 24 * 3600 * 1000;
@@ -61,16 +61,14 @@ describe('TTL on a real memcached (remaining TTL read over a raw connection)', (
   const server = useService('memcached');
   let connector: MemcachedCache;
   let raw: RawConnection;
-
-  beforeAll(async () => {
-    connector = new MemcachedCache({ url: server.url, prefix: randomPrefix() });
-    await connector.whenReady();
-    [raw] = (await openRawConnections(server.url)) as [RawConnection];
-  }, T);
-  afterAll(async () => {
-    raw?.close();
-    await connector?.close();
-  }, T);
+  useConnectorAndRawConnection(
+    () => server.url,
+    (c, r) => {
+      connector = c;
+      raw = r;
+    },
+    T,
+  );
 
   it(
     'a 40-day TTL is sent as an absolute time: the entry stays, with about 40 days left',

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { JournalEntry } from '@connector-kit/connector-core';
+import { TickBatcher, type BatchedCall, type JournalEntry } from '@connector-kit/connector-core';
 import { encodeRecord } from './record-format';
 import { EncodedCommand, encodeCommand, type RecordArgument } from './resp';
 
@@ -66,14 +66,18 @@ return #KEYS - 1
 `;
 
 interface JournaledWrite {
+  journalKey: string;
   key: string;
   /** The record to store, or null for a delete. */
   record: RecordArgument | null;
   ttlMs: number;
   mark: string;
-  resolve(): void;
-  reject(err: unknown): void;
 }
+
+type JournaledCall = BatchedCall<JournaledWrite, void>;
+
+/** Most journaled writes in one script call (the script itself chunks its HSET and MSET). */
+const MAX_WRITES_PER_SCRIPT = 10_000;
 
 /** The connection journaled writes go to, and whether our own command encoding may be used. */
 export interface JournalConnection {
@@ -88,56 +92,40 @@ export interface JournalConnection {
  * costs several commands and writes per transaction: ~5× slower at concurrency 1.)
  */
 export class JournalWriter {
-  private queued = new Map<string, JournaledWrite[]>();
-  private scheduled = false;
+  private readonly batcher = new TickBatcher<JournaledWrite, void>(
+    (calls) => this.flush(calls),
+    MAX_WRITES_PER_SCRIPT,
+  );
 
   constructor(private readonly connection: () => JournalConnection) {}
 
   set(journalKey: string, key: string, record: RecordArgument, ttlMs: number, token: string): Promise<void> {
-    return this.add(journalKey, key, record, ttlMs, `${token}|set`);
+    return this.batcher.add({ journalKey, key, record, ttlMs, mark: `${token}|set` });
   }
 
   delete(journalKey: string, key: string, token: string): Promise<void> {
-    return this.add(journalKey, key, null, 0, `${token}|delete`);
+    return this.batcher.add({ journalKey, key, record: null, ttlMs: 0, mark: `${token}|delete` });
   }
 
-  private add(
-    journalKey: string,
-    key: string,
-    record: RecordArgument | null,
-    ttlMs: number,
-    mark: string,
-  ): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const writes = this.queued.get(journalKey);
-      const write = { key, record, ttlMs, mark, resolve, reject };
-      if (writes) writes.push(write);
-      else this.queued.set(journalKey, [write]);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        process.nextTick(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    const queued = this.queued;
-    this.queued = new Map();
-    this.scheduled = false;
-    let connection: JournalConnection;
-    try {
-      connection = this.connection();
-    } catch (err) {
-      for (const writes of queued.values()) for (const w of writes) w.reject(err);
-      return;
+  private async flush(calls: JournaledCall[]): Promise<void> {
+    const connection = this.connection(); // throwing fails every call of the batch
+    const byJournal = new Map<string, JournaledCall[]>();
+    for (const call of calls) {
+      const same = byJournal.get(call.input.journalKey);
+      if (same) same.push(call);
+      else byJournal.set(call.input.journalKey, [call]);
     }
-    for (const [journalKey, writes] of queued) this.send(connection, journalKey, writes);
+    await Promise.all([...byJournal].map(([journalKey, same]) => this.send(connection, journalKey, same)));
   }
 
-  private send({ client, encoded }: JournalConnection, journalKey: string, writes: JournaledWrite[]): void {
+  private send(
+    { client, encoded }: JournalConnection,
+    journalKey: string,
+    calls: JournaledCall[],
+  ): Promise<void> {
     const keys: string[] = [journalKey];
     const args: (string | RecordArgument)[] = [];
-    for (const w of writes) {
+    for (const { input: w } of calls) {
       keys.push(w.key);
       args.push(w.record === null ? 'd' : String(w.ttlMs), w.record ?? '', w.mark, w.key);
     }
@@ -155,15 +143,14 @@ export class JournalWriter {
         reply = client.eval(JOURNALED_WRITES_LUA, keys.length, ...keys, ...plain);
       }
     } catch (err) {
-      for (const w of writes) w.reject(err);
-      return;
+      reply = Promise.reject(err);
     }
-    reply.then(
+    return reply.then(
       () => {
-        for (const w of writes) w.resolve();
+        for (const call of calls) call.resolve();
       },
       (err: unknown) => {
-        for (const w of writes) w.reject(err);
+        for (const call of calls) call.reject(err);
       },
     );
   }

@@ -31,7 +31,6 @@ export interface WriteCall {
 
 /** The single-item requests the batches fall back to, and the batch runner. */
 export interface AutoBatchTarget {
-  partitionKey: string;
   batches: BatchRunner;
   deadlines: Deadlines;
   /** PutItem or DeleteItem for one request. */
@@ -132,12 +131,7 @@ export class AutoBatcher {
     }
     if (waiting.size > 1) {
       try {
-        const keys = [...waiting.keys()].map((sk) => ({ [this.target.partitionKey]: { S: sk } }));
-        const found = new Map<string, Item>();
-        for (const item of await this.target.batches.get(keys, deadline, projection)) {
-          const sk = item[this.target.partitionKey]?.S;
-          if (sk !== undefined) found.set(sk, item);
-        }
+        const found = await this.target.batches.getByKey(waiting.keys(), deadline, projection);
         for (const [sk, same] of waiting) for (const call of same) call.resolve(found.get(sk));
         return;
       } catch (err) {

@@ -77,6 +77,7 @@ export class BatchRunner {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
+    private readonly partitionKey: string,
     private readonly concurrency: number,
     private readonly consistentRead: boolean,
     private readonly call: SdkCall,
@@ -107,6 +108,22 @@ export class BatchRunner {
         );
       }
     });
+    return found;
+  }
+
+  /** The items of distinct partition key values, by that value (missing ones are absent). */
+  async getByKey(
+    storageKeys: Iterable<string>,
+    deadline: Deadline,
+    projection?: Projection,
+  ): Promise<Map<string, Item>> {
+    const keys: Item[] = [];
+    for (const sk of storageKeys) keys.push({ [this.partitionKey]: { S: sk } });
+    const found = new Map<string, Item>();
+    for (const item of await this.get(keys, deadline, projection)) {
+      const sk = item[this.partitionKey]?.S;
+      if (sk !== undefined) found.set(sk, item);
+    }
     return found;
   }
 

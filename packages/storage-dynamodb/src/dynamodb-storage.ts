@@ -113,6 +113,7 @@ export class DynamoDBStorage extends BaseConnector {
     this.batches = new BatchRunner(
       this.client,
       settings.table,
+      settings.partitionKey,
       settings.bulkConcurrency,
       settings.consistentRead,
       this.call,
@@ -128,7 +129,6 @@ export class DynamoDBStorage extends BaseConnector {
     this.autoBatcher = settings.autoBatch
       ? new AutoBatcher(
           {
-            partitionKey: settings.partitionKey,
             batches: this.batches,
             deadlines: this.deadlines,
             writeOne: (request, deadline) => this.writeOne(request, deadline),
@@ -308,13 +308,7 @@ export class DynamoDBStorage extends BaseConnector {
     projection?: Projection,
   ): Promise<{ storageKeys: string[]; found: Map<string, Item> }> {
     const storageKeys = keys.map((k) => this.items.storageKey(k));
-    const distinct = [...new Set(storageKeys)].map((sk) => ({ [this.settings.partitionKey]: { S: sk } }));
-    const items = await this.batches.get(distinct, this.deadlines.next(), projection);
-    const found = new Map<string, Item>();
-    for (const item of items) {
-      const sk = item[this.settings.partitionKey]?.S;
-      if (sk !== undefined) found.set(sk, item);
-    }
+    const found = await this.batches.getByKey(new Set(storageKeys), this.deadlines.next(), projection);
     return { storageKeys, found };
   }
 

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { MongoClient, type Db } from 'mongodb';
 import { MongoStorage, type MongoStorageOptions } from '@connector-kit/storage-mongodb';
 
 /** Database the tests use: the one in the service URL, else this. */
@@ -28,4 +29,25 @@ export async function readyStorage(options: MongoStorageOptions): Promise<MongoS
   storage.on('error', () => undefined);
   await storage.whenReady();
   return storage;
+}
+
+/**
+ * The tests' own driver client on the service: registers the beforeAll that connects it (handing
+ * its database to `use`) and the afterAll that closes it after `cleanUp`.
+ */
+export function useRawMongo(
+  url: () => string,
+  use: (db: Db) => void,
+  cleanUp: (db: Db) => Promise<unknown> = async () => undefined,
+): void {
+  let raw: MongoClient | null = null;
+  beforeAll(async () => {
+    raw = new MongoClient(url());
+    await raw.connect();
+    use(raw.db(databaseOf(url())));
+  });
+  afterAll(async () => {
+    if (raw) await cleanUp(raw.db(databaseOf(url())));
+    await raw?.close();
+  });
 }

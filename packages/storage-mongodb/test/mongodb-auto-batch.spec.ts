@@ -3,8 +3,8 @@ import { expectCode, randomKey, randomPrefix, useService } from '@connector-kit/
 import { KeyMapper, MongoStorage, type MongoStorageOptions } from '@connector-kit/storage-mongodb';
 import { flushWrites, type WriteCall } from '@connector-kit/storage-mongodb/dist/batching';
 import type { StoredDocument } from '@connector-kit/storage-mongodb/dist/stored-document';
-import { MongoClient, ObjectId, type CommandStartedEvent, type Db, type Document } from 'mongodb';
-import { databaseOf, readyStorage } from './helpers';
+import { ObjectId, type CommandStartedEvent, type Db, type Document } from 'mongodb';
+import { databaseOf, readyStorage, useRawMongo } from './helpers';
 // Registers the `mongodb` launcher (emulator, or MONGODB_URL).
 import '@connector-kit/test-suite/dist/services/mongodb';
 
@@ -20,21 +20,20 @@ function collectionName(label: string): string {
 
 describe('MongoStorage auto-batching', () => {
   const mongo = useService('mongodb');
-  let raw: MongoClient;
   let db: Db;
   const opened: MongoStorage[] = [];
   const created: string[] = [];
 
-  beforeAll(async () => {
-    raw = new MongoClient(mongo.url);
-    await raw.connect();
-    db = raw.db(databaseOf(mongo.url));
-  });
-  afterAll(async () => {
-    await Promise.allSettled(opened.map((s) => s.close()));
-    await Promise.allSettled(created.map((name) => db.collection(name).drop()));
-    await raw?.close();
-  });
+  useRawMongo(
+    () => mongo.url,
+    (database) => {
+      db = database;
+    },
+    async () => {
+      await Promise.allSettled(opened.map((s) => s.close()));
+      await Promise.allSettled(created.map((name) => db.collection(name).drop()));
+    },
+  );
 
   /** A ready connector whose client reports every command it sends (`commands`). */
   const open = async (

@@ -2,7 +2,7 @@ import { ConnectorError, createConnector, type JsonValue } from '@connector-kit/
 import { expectCode, randomKey, randomPrefix, useService } from '@connector-kit/test-suite';
 import { DeepstreamPlugin, MongoStorage, type MongoStorageOptions } from '@connector-kit/storage-mongodb';
 import { Binary, MongoClient, ObjectId, type Db, type Document } from 'mongodb';
-import { databaseOf, readyStorage } from './helpers';
+import { databaseOf, readyStorage, useRawMongo } from './helpers';
 // Registers the `mongodb` launcher (emulator, or MONGODB_URL).
 import '@connector-kit/test-suite/dist/services/mongodb';
 
@@ -13,19 +13,16 @@ interface RawDoc extends Document {
 
 describe('MongoStorage on a MongoDB server', () => {
   const mongo = useService('mongodb');
-  let raw: MongoClient;
   let db: Db;
   const opened: MongoStorage[] = [];
 
-  beforeAll(async () => {
-    raw = new MongoClient(mongo.url);
-    await raw.connect();
-    db = raw.db(databaseOf(mongo.url));
-  });
-  afterAll(async () => {
-    await Promise.allSettled(opened.map((s) => s.close()));
-    await raw?.close();
-  });
+  useRawMongo(
+    () => mongo.url,
+    (database) => {
+      db = database;
+    },
+    () => Promise.allSettled(opened.map((s) => s.close())),
+  );
 
   const open = async (options: Partial<MongoStorageOptions> = {}): Promise<MongoStorage> => {
     const storage = await readyStorage({
