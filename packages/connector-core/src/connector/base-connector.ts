@@ -16,6 +16,7 @@ import type {
   Supports,
 } from '../types';
 import { deliver } from './callbacks';
+import { DIRECT_WRITE, type DirectWritable } from './direct-write';
 import { bytesOfEncoded, isEncodedValue, markAcceptsEncodedValues } from './encoded-value';
 import { validateKey } from './keys';
 import { EncodedRecord, readValue, type ReadRecord, type WriteRecord } from './records';
@@ -49,7 +50,7 @@ const OPEN_RETRY_MAX_MS = 5000;
  * once, orders writes per key, counts stats and handles `close()`. A backend package extends it
  * and fills in the protected `_hooks` only.
  */
-export abstract class BaseConnector extends EventEmitter implements Connector {
+export abstract class BaseConnector extends EventEmitter implements Connector, DirectWritable {
   readonly name: string;
   readonly version: string;
   readonly supports: Readonly<Supports>;
@@ -572,6 +573,40 @@ export abstract class BaseConnector extends EventEmitter implements Connector {
   /** Runs an operation that names no key. */
   protected runUnkeyed<T>(operation: string, work: () => Promise<T>): Promise<T> {
     return this.run(operation, [], false, work);
+  }
+
+  /**
+   * The tiered store's shortcut (see direct-write.ts): `key` was checked and `record` encoded by
+   * the store with `codec`, and the store's own operation bounds the time. Only while ready,
+   * when the backend keeps order itself and the codec is ours; null sends the store to `set`.
+   */
+  [DIRECT_WRITE](key: string, record: WriteRecord | null, ttl: number, codec: Codec): Promise<void> | null {
+    if (!this.ready || this.closed || !this.preservesOrder || codec !== this.codec) return null;
+    const ttlMs = record === null ? 0 : ttl > 0 ? ttl : this.defaultTtl;
+    if (ttlMs > 0 && !this.supports.ttl) return null;
+    if (record !== null && record.data.byteLength > this.supports.maxValueBytes) return null;
+    // Our prefix may push a key the store accepted over our limit: let `set` say so.
+    if ((key.length + this.prefix.length) * 3 > this.supports.maxKeyBytes) return null;
+    const operation = record === null ? 'delete' : 'set';
+    const fullKey = this.prefix + key;
+    const started = performance.now();
+    let work: Promise<void>;
+    try {
+      work = record === null ? this._delete(fullKey) : this._set(fullKey, record, ttlMs);
+    } catch (err) {
+      work = Promise.reject(err);
+    }
+    return work.then(
+      () => this.recorder.recordOperation(operation, performance.now() - started),
+      (err: unknown) => {
+        const error = toConnectorError(err, 'BACKEND', `${this.name} ${operation} failed`, {
+          connector: this.name,
+          operation,
+        });
+        this.recorder.recordError(error.code);
+        throw error;
+      },
+    );
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { BaseConnector } from '../connector/base-connector';
+import { DIRECT_WRITE, isDirectWritable, type DirectWritable } from '../connector/direct-write';
 import { acceptsEncodedValues, encodedValue } from '../connector/encoded-value';
 import type { ReadRecord, WriteRecord } from '../connector/records';
 import type { ConnectorOptions } from '../config/options';
@@ -97,12 +98,16 @@ export class TieredStore extends BaseConnector {
    */
   private readonly lastWrite = new Map<string, number>();
   private writeSeq = 0;
+  /** Reads in progress: writes need noting in `lastWrite` only while one may be overtaken. */
+  private readsInFlight = 0;
   private forgottenBefore = 0;
   private readonly tokenPrefix = randomBytes(6).toString('hex');
   private tokenCounter = 0;
   private readonly tierStats: TierStats[];
   /** Per tier (caches, then storage): whether it stores our encoded bytes as they are. */
   private readonly tierTakesBytes: boolean[];
+  /** Per cache tier: the shortcut for writes, where the tier offers one (see direct-write.ts). */
+  private readonly directCaches: (DirectWritable | null)[];
   private readonly counters = {
     storageWrites: 0,
     storageWriteErrors: 0,
@@ -154,6 +159,10 @@ export class TieredStore extends BaseConnector {
         maxValueBytes: Math.min(...tiers.map((t) => t.supports.maxValueBytes)),
         persistent: storage.supports.persistent,
       },
+      // Writes enter every cache synchronously, in call order, and each tier keeps per-key order,
+      // so no chain per key is needed here. Not with onCacheFailure 'write-through': a failed
+      // cache write then goes straight to storage and must not overtake a later, queued write.
+      preservesOrder: onCacheFailure === 'fail',
     });
     this.caches = [...caches];
     this.storage = storage;
@@ -189,6 +198,7 @@ export class TieredStore extends BaseConnector {
       queueOptions,
     );
     this.tierTakesBytes = tiers.map(acceptsEncodedValues);
+    this.directCaches = this.caches.map((c) => (isDirectWritable(c) ? c : null));
     for (const tier of tiers) {
       // Tier errors surface through the store (tiers must not crash the process either).
       tier.on('error', (err: unknown) => this.reportError(err));
@@ -242,7 +252,12 @@ export class TieredStore extends BaseConnector {
   // ---------------------------------------------------------------------------------------------
   // Reads
 
-  protected async _get(key: string): Promise<ReadRecord | null> {
+  protected _get(key: string): Promise<ReadRecord | null> {
+    this.readsInFlight++;
+    return this.read(key).finally(() => this.readsInFlight--);
+  }
+
+  private async read(key: string): Promise<ReadRecord | null> {
     const readStart = this.writeSeq;
     for (let i = 0; i < this.caches.length; i++) {
       const entry = await this.readTier(i, key);
@@ -306,100 +321,138 @@ export class TieredStore extends BaseConnector {
   // ---------------------------------------------------------------------------------------------
   // Writes
 
-  protected async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
-    await this.write(key, 'set', record, ttl);
+  protected _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
+    return this.write(key, 'set', record, ttl);
   }
 
-  protected async _delete(key: string): Promise<void> {
-    await this.write(key, 'delete', null, 0);
+  protected _delete(key: string): Promise<void> {
+    return this.write(key, 'delete', null, 0);
   }
 
-  private async write(
+  /**
+   * The common case, write-behind with room in the queue, runs without an async frame of its
+   * own: a tiered set should cost little more than the cache write it waits for.
+   */
+  private write(key: string, op: 'set' | 'delete', record: WriteRecord | null, ttl: number): Promise<void> {
+    this.noteWrite(key);
+    const toStorage = !this.isExcluded(key);
+    if (!toStorage || this.writeMode === 'write-through') return this.writeUnqueued(key, op, record, ttl, toStorage);
+    // Room is reserved before the caches are touched: a full queue delays or refuses the write
+    // instead of leaving a cache ahead of a storage write that can never be queued.
+    const bytes = WriteBehindQueue.sizeOf(key, record?.data ?? null);
+    const reservation = this.queue.tryReserve(bytes);
+    if (reservation) return this.writeBehind(key, op, record, ttl, reservation);
+    return this.queue
+      .reserve(bytes, this.operationTimeoutMs)
+      .then((r) => this.writeBehind(key, op, record, ttl, r));
+  }
+
+  private writeBehind(
     key: string,
     op: 'set' | 'delete',
     record: WriteRecord | null,
     ttl: number,
+    reservation: Reservation,
   ): Promise<void> {
-    this.noteWrite(key);
-    const toStorage = !this.isExcluded(key);
-    const behind = toStorage && this.writeMode === 'write-behind';
-    let reservation: Reservation | null = null;
-    if (behind) {
-      const bytes = WriteBehindQueue.sizeOf(key, record?.data ?? null);
-      reservation =
-        this.queue.tryReserve(bytes) ?? (await this.queue.reserve(bytes, this.operationTimeoutMs));
-    }
     // A write coalescing into a pending, journaled write of its key relies on that mark: the
     // cache write is then a plain one (a hot key is journaled once per writeDelayMs).
-    const ride = behind && this.journalCache ? this.queue.ride(key, op) : null;
-    const token = ride ? ride.token : behind && this.journalCache ? this.nextToken() : null;
-    try {
-      await this.writeCaches(key, op, record, ttl, ride ? null : token);
-    } catch (err) {
-      if (reservation) this.queue.cancel(reservation);
-      if (ride) this.queue.unride(ride);
-      if (toStorage && this.onCacheFailure === 'write-through') {
-        // The cache is down: make storage the source of truth and drop stale cache copies.
-        await this.writeStorageNow(key, op, record, ttl);
-        this.invalidateCaches(key);
-        this.reportError(err);
-        return;
-      }
-      throw err;
-    }
-    if (!toStorage) return;
-    if (reservation) {
-      this.queue.commit(
-        reservation,
-        {
-          key,
-          op,
-          data: record?.data ?? null,
-          version: record?.version ?? 0,
-          ttl,
-          token,
-        },
-        ride,
-      );
-    } else {
-      await this.writeStorageNow(key, op, record, ttl);
-    }
+    const ride = this.journalCache ? this.queue.ride(key, op) : null;
+    const token = ride ? ride.token : this.journalCache ? this.nextToken() : null;
+    return this.writeCaches(key, op, record, ttl, ride ? null : token).then(
+      () => {
+        const data = record === null ? null : record.data;
+        const version = record === null ? 0 : record.version;
+        this.queue.commit(reservation, { key, op, data, version, ttl, token }, ride);
+      },
+      (err: unknown) => {
+        this.queue.cancel(reservation);
+        if (ride) this.queue.unride(ride);
+        return this.afterCacheFailure(key, op, record, ttl, err, true);
+      },
+    );
   }
 
-  private async writeCaches(
+  /** Write-through, and keys excluded from storage: no queue. */
+  private async writeUnqueued(
+    key: string,
+    op: 'set' | 'delete',
+    record: WriteRecord | null,
+    ttl: number,
+    toStorage: boolean,
+  ): Promise<void> {
+    try {
+      await this.writeCaches(key, op, record, ttl, null);
+    } catch (err) {
+      return this.afterCacheFailure(key, op, record, ttl, err, toStorage);
+    }
+    if (toStorage) await this.writeStorageNow(key, op, record, ttl);
+  }
+
+  private async afterCacheFailure(
+    key: string,
+    op: 'set' | 'delete',
+    record: WriteRecord | null,
+    ttl: number,
+    err: unknown,
+    toStorage: boolean,
+  ): Promise<void> {
+    if (!toStorage || this.onCacheFailure !== 'write-through') throw err;
+    // The cache is down: make storage the source of truth and drop stale cache copies.
+    await this.writeStorageNow(key, op, record, ttl);
+    this.invalidateCaches(key);
+    this.reportError(err);
+  }
+
+  private writeCaches(
     key: string,
     op: 'set' | 'delete',
     record: WriteRecord | null,
     ttl: number,
     token: string | null,
   ): Promise<void> {
-    const written: Connector[] = [];
+    if (this.caches.length === 1) return this.writeCache(0, key, op, record, ttl, token);
+    return this.writeCacheTiers(key, op, record, ttl, token);
+  }
+
+  /** Several caches: one after the other, in order. */
+  private async writeCacheTiers(
+    key: string,
+    op: 'set' | 'delete',
+    record: WriteRecord | null,
+    ttl: number,
+    token: string | null,
+  ): Promise<void> {
+    let written = 0;
     try {
-      for (let i = 0; i < this.caches.length; i++) {
-        const cache = this.caches[i]!;
-        const journaled = token !== null && cache === this.journalCache;
-        if (op === 'set') {
-          const options = { version: record!.version, ...(ttl > 0 ? { ttl } : {}) };
-          const value = this.valueFor(i, record!);
-          if (journaled)
-            await this.journalCache!.setJournaled(key, value, {
-              ...options,
-              journal: this.journalName,
-              token,
-            });
-          else await cache.set(key, value, options);
-        } else if (journaled) {
-          await this.journalCache!.deleteJournaled(key, { journal: this.journalName, token });
-        } else {
-          await cache.delete(key);
-        }
-        written.push(cache);
+      for (; written < this.caches.length; written++) {
+        await this.writeCache(written, key, op, record, ttl, token);
       }
     } catch (err) {
       // Tiers written before the failure would now disagree with the rest: drop their copies.
-      for (const cache of written) cache.delete(key).catch(() => undefined);
+      for (let i = 0; i < written; i++) this.caches[i]!.delete(key).catch(() => undefined);
       throw err;
     }
+  }
+
+  private writeCache(
+    index: number,
+    key: string,
+    op: 'set' | 'delete',
+    record: WriteRecord | null,
+    ttl: number,
+    token: string | null,
+  ): Promise<void> {
+    const cache = this.caches[index]!;
+    if (token !== null && cache === this.journalCache) {
+      const journal = { journal: this.journalName, token };
+      if (op === 'delete') return this.journalCache.deleteJournaled(key, journal);
+      const options = { version: record!.version, ...(ttl > 0 ? { ttl } : {}), ...journal };
+      return this.journalCache.setJournaled(key, this.valueFor(index, record!), options);
+    }
+    const direct = this.directCaches[index]?.[DIRECT_WRITE](key, record, ttl, this.codec);
+    if (direct) return direct;
+    if (op === 'delete') return cache.delete(key);
+    return cache.set(key, this.valueFor(index, record!), { version: record!.version, ...(ttl > 0 ? { ttl } : {}) });
   }
 
   /** What tier `index` is given to store: our bytes as they are where it accepts them, else a fresh value. */
@@ -519,6 +572,7 @@ export class TieredStore extends BaseConnector {
   }
 
   private isExcluded(key: string): boolean {
+    if (this.exclusions.length === 0) return false;
     const userKey = key.slice(this.prefix.length);
     return this.exclusions.some((p) => userKey.startsWith(p));
   }
@@ -528,7 +582,11 @@ export class TieredStore extends BaseConnector {
   }
 
   private noteWrite(key: string): void {
-    this.lastWrite.set(key, ++this.writeSeq);
+    ++this.writeSeq;
+    // A read that starts later takes writeSeq as its start and sees this write in the caches:
+    // only a read already under way needs to know the key's newest write.
+    if (this.readsInFlight === 0) return;
+    this.lastWrite.set(key, this.writeSeq);
     if (this.lastWrite.size > 100_000) {
       // Only reads in flight compare these; forgetting is safe because unknown keys then count
       // as written now, which merely skips the fills of reads that began before.
