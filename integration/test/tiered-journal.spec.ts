@@ -64,4 +64,46 @@ describe('TieredStore over a journaling Redis cache (real redis-server)', () => 
       raw.disconnect();
     }
   });
+
+  it('writes of one key issued together land in call order in every tier and in storage', async () => {
+    const reader = new RedisCache({ url: redis.url });
+    const memory = new MemoryCache();
+    const storage = new MemoryCache();
+    const store = new TieredStore({
+      prefix: 'order:',
+      caches: [memory, new RedisCache({ url: redis.url })],
+      storage,
+      journalName: 'journal-order',
+      writeBehind: { writeDelayMs: 20 },
+    });
+    try {
+      await store.whenReady();
+      for (let round = 0; round < 20; round++) {
+        // Not awaited one by one: sets and deletes of the same keys in flight together,
+        // some journaled and some riding a pending mark.
+        const writes: Promise<void>[] = [];
+        for (let i = 0; i < 50; i++) {
+          const key = `k${i % 3}`;
+          writes.push(i % 7 === 3 ? store.delete(key) : store.set(key, { round, i }));
+        }
+        await Promise.all(writes);
+        if (round % 5 === 4) await store.flush();
+      }
+      await store.flush();
+      // Last writes of round 19: k0 ← i 48, k1 ← i 49, k2 ← i 47.
+      const expected: Record<string, unknown> = {
+        k0: { round: 19, i: 48 },
+        k1: { round: 19, i: 49 },
+        k2: { round: 19, i: 47 },
+      };
+      for (const [key, value] of Object.entries(expected)) {
+        expect<unknown>(await memory.get(`order:${key}`)).toEqual(value);
+        expect<unknown>(await reader.get(`order:${key}`)).toEqual(value);
+        expect<unknown>(await storage.get(`order:${key}`)).toEqual(value);
+      }
+    } finally {
+      await store.close();
+      await reader.close();
+    }
+  });
 });

@@ -9,6 +9,7 @@ import {
   SetWithTtlCommand,
   type PlannedCommand,
 } from './commands';
+import { JournaledWritesCommand, MAX_WRITES_PER_SCRIPT, type JournaledWrite } from './journal';
 import { keySlot } from './key-slot';
 import { CasRequest, PendingRequest, type ReadRequest, type WriteRequest } from './requests';
 import type { RecordArgument } from './resp';
@@ -26,6 +27,8 @@ const enum Kind {
   Set,
   Delete,
   CompareAndSet,
+  /** A write with its journal mark (a tiered store's crash-safe write). */
+  Journaled,
 }
 
 /**
@@ -52,6 +55,8 @@ class Segment {
   readonly deletes = new KeyTargets<WriteRequest>();
   /** Compare-and-set commands (one key each), in issue order. */
   readonly singles: PlannedCommand[] = [];
+  /** Journaled writes, per journal, in issue order. */
+  readonly journaled = new Map<string, JournaledWrite[]>();
 
   /** True when none of `keys` was touched by another kind of operation in this segment. */
   admits(keys: readonly string[], kind: number): boolean {
@@ -186,6 +191,27 @@ export class Batcher {
     });
   }
 
+  /**
+   * A write together with its mark in journal `journalKey` (record null: a delete), applied
+   * atomically by one script per journal and segment, in issue order with every other write.
+   */
+  journaled(
+    journalKey: string,
+    key: string,
+    record: RecordArgument | null,
+    ttlMs: number,
+    mark: string,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const request: WriteRequest = new PendingRequest(1, undefined, () => resolve(), reject);
+      const journals = this.segmentFor([key], Kind.Journaled).journaled;
+      const writes = journals.get(journalKey);
+      const write = { key, record, ttlMs, mark, request };
+      if (writes) writes.push(write);
+      else journals.set(journalKey, [write]);
+    });
+  }
+
   private segmentFor(keys: readonly string[], kind: number): Segment {
     let segment = this.current;
     if (segment === null || !segment.admits(keys, kind)) {
@@ -227,6 +253,20 @@ export class Batcher {
     if (segment.deletes.size > 0)
       for (const part of this.split(segment.deletes)) out.push(new DeleteCommand(part, encodeCommands));
     for (const single of segment.singles) out.push(single);
+    for (const [journalKey, writes] of segment.journaled) {
+      let start = 0;
+      let bytes = 0;
+      for (let i = 0; i < writes.length; i++) {
+        const size = writes[i]!.record?.data.byteLength ?? 0;
+        if (i > start && (i - start >= MAX_WRITES_PER_SCRIPT || bytes + size > MAX_COMMAND_BYTES)) {
+          out.push(new JournaledWritesCommand(journalKey, writes.slice(start, i), this.options.encodeCommands));
+          start = i;
+          bytes = 0;
+        }
+        bytes += size;
+      }
+      out.push(new JournaledWritesCommand(journalKey, writes.slice(start), this.options.encodeCommands));
+    }
   }
 
   /** Splits by hash slot (cluster) and into chunks of at most maxBatchKeys. */

@@ -51,13 +51,13 @@ function failAll(requests: readonly { fail(err: unknown): void }[], err: unknown
   for (const request of requests) request.fail(err);
 }
 
-function sendEncoded(client: Client, name: string, args: Argument[]): Promise<unknown> {
+export function sendEncoded(client: Client, name: string, args: Argument[]): Promise<unknown> {
   const command = new EncodedCommand(name, encodeCommand(name.toUpperCase(), args));
   client.sendCommand(command);
   return command.promise as Promise<unknown>;
 }
 
-function queueEncoded(pipeline: ChainableCommander, name: string, args: Argument[]): void {
+export function queueEncoded(pipeline: ChainableCommander, name: string, args: Argument[]): void {
   // A pipeline queues whatever command it is given (ioredis types leave sendCommand out here).
   (pipeline as unknown as Pick<Client, 'sendCommand'>).sendCommand(
     new EncodedCommand(name, encodeCommand(name.toUpperCase(), args)),
@@ -65,7 +65,7 @@ function queueEncoded(pipeline: ChainableCommander, name: string, args: Argument
 }
 
 /** The stored bytes of a record, for the named ioredis methods. */
-function storedBytes(record: RecordArgument): Buffer {
+export function storedBytes(record: RecordArgument): Buffer {
   return encodeRecord(record.version, record.data);
 }
 

@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
-import { TickBatcher, type BatchedCall, type JournalEntry } from '@connector-kit/connector-core';
-import { encodeRecord } from './record-format';
-import { EncodedCommand, encodeCommand, type RecordArgument } from './resp';
+import type { JournalEntry } from '@connector-kit/connector-core';
+import type { ChainableCommander, Redis } from 'ioredis';
+import { queueEncoded, sendEncoded, storedBytes, type Client, type PlannedCommand } from './commands';
+import type { WriteRequest } from './requests';
+import type { Argument, RecordArgument } from './resp';
 
 /**
  * The dirty-key journal a tiered store asks of its cache (connector-core's JournalingCache): a
@@ -65,94 +66,76 @@ flushRun()
 return #KEYS - 1
 `;
 
-interface JournaledWrite {
-  journalKey: string;
+/** One journaled write waiting in the batcher (see batcher.ts, Kind.Journaled). */
+export interface JournaledWrite {
   key: string;
   /** The record to store, or null for a delete. */
   record: RecordArgument | null;
   ttlMs: number;
   mark: string;
+  request: WriteRequest;
 }
-
-type JournaledCall = BatchedCall<JournaledWrite, void>;
 
 /** Most journaled writes in one script call (the script itself chunks its HSET and MSET). */
-const MAX_WRITES_PER_SCRIPT = 10_000;
-
-/** The connection journaled writes go to, and whether our own command encoding may be used. */
-export interface JournalConnection {
-  client: Redis;
-  /** False when ioredis must build the command (e.g. a caller's client with a keyPrefix). */
-  encoded: boolean;
-}
+export const MAX_WRITES_PER_SCRIPT = 10_000;
 
 /**
- * Journaled writes issued in the same tick share one script call per journal: one command, one
- * reply, the marks and records applied atomically in issue order. (A MULTI/EXEC through ioredis
- * costs several commands and writes per transaction: ~5× slower at concurrency 1.)
+ * The journaled writes of one batcher segment against one journal, as ONE script call: one
+ * command, one reply, marks and records applied atomically in issue order. Going through the
+ * batcher like every other write keeps per-key order between journaled and plain writes (a
+ * MULTI/EXEC through ioredis costs several commands per transaction: ~5× slower at concurrency 1).
  */
-export class JournalWriter {
-  private readonly batcher = new TickBatcher<JournaledWrite, void>(
-    (calls) => this.flush(calls),
-    MAX_WRITES_PER_SCRIPT,
-  );
+export class JournaledWritesCommand implements PlannedCommand {
+  constructor(
+    private readonly journalKey: string,
+    private readonly writes: readonly JournaledWrite[],
+    private readonly encoded: boolean,
+  ) {}
 
-  constructor(private readonly connection: () => JournalConnection) {}
-
-  set(journalKey: string, key: string, record: RecordArgument, ttlMs: number, token: string): Promise<void> {
-    return this.batcher.add({ journalKey, key, record, ttlMs, mark: `${token}|set` });
+  get bytes(): number {
+    let bytes = 0;
+    for (const w of this.writes) bytes += w.record ? w.record.data.byteLength : 0;
+    return bytes;
   }
 
-  delete(journalKey: string, key: string, token: string): Promise<void> {
-    return this.batcher.add({ journalKey, key, record: null, ttlMs: 0, mark: `${token}|delete` });
-  }
-
-  private async flush(calls: JournaledCall[]): Promise<void> {
-    const connection = this.connection(); // throwing fails every call of the batch
-    const byJournal = new Map<string, JournaledCall[]>();
-    for (const call of calls) {
-      const same = byJournal.get(call.input.journalKey);
-      if (same) same.push(call);
-      else byJournal.set(call.input.journalKey, [call]);
-    }
-    await Promise.all([...byJournal].map(([journalKey, same]) => this.send(connection, journalKey, same)));
-  }
-
-  private send(
-    { client, encoded }: JournalConnection,
-    journalKey: string,
-    calls: JournaledCall[],
-  ): Promise<void> {
-    const keys: string[] = [journalKey];
-    const args: (string | RecordArgument)[] = [];
-    for (const { input: w } of calls) {
+  /** KEYS (journal, then records) and ARGV, as the script reads them. */
+  private arguments(): { keys: string[]; args: Argument[] } {
+    const keys: string[] = [this.journalKey];
+    const args: Argument[] = [];
+    for (const w of this.writes) {
       keys.push(w.key);
       args.push(w.record === null ? 'd' : String(w.ttlMs), w.record ?? '', w.mark, w.key);
     }
-    let reply: Promise<unknown>;
-    try {
-      if (encoded) {
-        const command = new EncodedCommand(
-          'eval',
-          encodeCommand('EVAL', [JOURNALED_WRITES_LUA, String(keys.length), ...keys, ...args]),
-        );
-        client.sendCommand(command);
-        reply = command.promise as Promise<unknown>;
-      } else {
-        const plain = args.map((a) => (typeof a === 'string' ? a : encodeRecord(a.version, a.data)));
-        reply = client.eval(JOURNALED_WRITES_LUA, keys.length, ...keys, ...plain);
-      }
-    } catch (err) {
-      reply = Promise.reject(err);
+    return { keys, args };
+  }
+
+  private named(): (string | Buffer)[] {
+    const { keys, args } = this.arguments();
+    return [JOURNALED_WRITES_LUA, String(keys.length), ...keys, ...args.map((a) => (typeof a === 'string' ? a : storedBytes(a)))];
+  }
+
+  private encodedArgs(): Argument[] {
+    const { keys, args } = this.arguments();
+    return [JOURNALED_WRITES_LUA, String(keys.length), ...keys, ...args];
+  }
+
+  send(client: Client): Promise<unknown> {
+    if (this.encoded) return sendEncoded(client, 'eval', this.encodedArgs());
+    const [script, numKeys, ...rest] = this.named();
+    return client.eval(script as string, Number(numKeys), ...rest);
+  }
+
+  queue(pipeline: ChainableCommander): void {
+    if (this.encoded) return queueEncoded(pipeline, 'eval', this.encodedArgs());
+    const [script, numKeys, ...rest] = this.named();
+    pipeline.eval(script as string, Number(numKeys), ...rest);
+  }
+
+  settle(err: Error | null): void {
+    for (const w of this.writes) {
+      if (err) w.request.fail(err);
+      else w.request.partDone();
     }
-    return reply.then(
-      () => {
-        for (const call of calls) call.resolve();
-      },
-      (err: unknown) => {
-        for (const call of calls) call.reject(err);
-      },
-    );
   }
 }
 

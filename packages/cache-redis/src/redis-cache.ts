@@ -47,11 +47,6 @@ export class RedisCache extends BaseConnector {
    * writes (connector-core's JournalingCache): one standalone connection, not a cluster.
    */
   readonly journaling: boolean;
-  private readonly journalWriter = new journal.JournalWriter(() => {
-    const client = this.journalClient('a journaled write');
-    const keyPrefix = (client.options as { keyPrefix?: string } | undefined)?.keyPrefix ?? '';
-    return { client, encoded: keyPrefix === '' };
-  });
 
   constructor(options: RedisCacheOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -248,8 +243,9 @@ export class RedisCache extends BaseConnector {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The tiered store's dirty-key journal (JournalingCache). Journaled writes are atomic script
-  // calls (one per tick, see JournalWriter) sent directly, not through the batcher.
+  // The tiered store's dirty-key journal (JournalingCache). Journaled writes go through the
+  // batcher like every other write (per-key order holds between the two kinds); each tick's
+  // become one atomic script call per journal (see journal.ts).
 
   private journalClient(operation: string): Redis {
     const client = this.writer?.client;
@@ -267,21 +263,23 @@ export class RedisCache extends BaseConnector {
     value: JsonValue,
     options: SetOptions & { journal: string; token: string },
   ): Promise<void> {
-    return this.runWrite('setJournaled', key, value, options, (fullKey, record, ttl) =>
-      this.journalWriter.set(
+    return this.runWrite('setJournaled', key, value, options, (fullKey, record, ttl) => {
+      this.journalClient('setJournaled');
+      return this.writeBatcher.journaled(
         this.prefix + options.journal,
         fullKey,
-        { version: record.version, data: record.data },
+        record,
         ttlMs(ttl),
-        options.token,
-      ),
-    );
+        `${options.token}|set`,
+      );
+    });
   }
 
   deleteJournaled(key: string, options: { journal: string; token: string }): Promise<void> {
-    return this.runKeyed('deleteJournaled', key, true, (fullKey) =>
-      this.journalWriter.delete(this.prefix + options.journal, fullKey, options.token),
-    );
+    return this.runKeyed('deleteJournaled', key, true, (fullKey) => {
+      this.journalClient('deleteJournaled');
+      return this.writeBatcher.journaled(this.prefix + options.journal, fullKey, null, 0, `${options.token}|delete`);
+    });
   }
 
   readJournal(name: string): Promise<JournalEntry[]> {
