@@ -257,6 +257,27 @@ describe('TieredStore behaviour', () => {
     await store.close();
   });
 
+  it('writes straight into kit cache tiers that share its codec, and through set() into the others', async () => {
+    const l1 = new MemoryCache();
+    const msgpackTier = new MemoryCache({ codec: 'msgpack' });
+    const storage = new FlakyStorage({ logger: quiet });
+    const store = new TieredStore({ caches: [l1, msgpackTier], storage, logger: quiet });
+    await store.whenReady();
+    const l1Set = spyOn(l1, 'set').and.callThrough();
+    const l1Delete = spyOn(l1, 'delete').and.callThrough();
+    const msgpackSet = spyOn(msgpackTier, 'set').and.callThrough();
+    await store.set('k', { a: 1 }, { version: 3, ttl: 60_000 });
+    expect(l1Set).not.toHaveBeenCalled();
+    expect(msgpackSet).toHaveBeenCalledTimes(1);
+    expect<unknown>(await l1.getEntry('k')).toEqual({ value: { a: 1 }, version: 3 });
+    expect(l1.stats().operations['set']).toBe(1); // the shortcut still counts
+    await store.delete('k');
+    expect(l1Delete).not.toHaveBeenCalled();
+    expect<unknown>(await l1.get('k')).toBeNull();
+    expect<unknown>(await msgpackTier.get('k')).toBeNull();
+    await store.close();
+  });
+
   it('keys under storageExclusionPrefixes never reach storage', async () => {
     const { store, storage } = setup({ storageExclusionPrefixes: ['tmp/', 'session-'] });
     await store.set('tmp/x', 1);
