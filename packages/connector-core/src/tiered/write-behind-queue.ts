@@ -144,6 +144,11 @@ export class WriteBehindQueue {
   private consecutiveFailures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
+  /**
+   * Before this time the oldest pending write is known not to be due, so a commit need not look
+   * (dispatching only makes the oldest younger; a failed batch, which can make it older, resets it).
+   */
+  private notDueBefore = 0;
   private closed = false;
   private readonly counters = {
     enqueued: 0,
@@ -430,8 +435,10 @@ export class WriteBehindQueue {
   private schedulePump(now = Date.now()): void {
     // A full batch leaves now; a partial one waits (at most lingerMs) for company, and nothing
     // leaves before its write delay is over (pump would stop at the oldest entry anyway).
-    if (this.pending.size >= this.options.batchSize && (this.urgent || this.oldestDueIn(now) <= 0)) {
-      this.pump(false);
+    if (this.pending.size >= this.options.batchSize && (this.urgent || now >= this.notDueBefore)) {
+      const dueIn = this.oldestDueIn(now);
+      if (dueIn <= 0 || this.urgent) this.pump(false);
+      else this.notDueBefore = now + dueIn;
     }
     if (this.pending.size === 0 || this.lingerTimer || this.retryTimer) return;
     if (this.activeBatches >= this.options.concurrency) return; // the next completion pumps again
@@ -515,6 +522,7 @@ export class WriteBehindQueue {
   }
 
   private failedBatch(batch: Entry[], err: unknown): void {
+    this.notDueBefore = 0;
     this.activeBatches--;
     this.consecutiveFailures++;
     this.counters.failedBatches++;
