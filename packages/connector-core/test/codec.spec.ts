@@ -68,6 +68,68 @@ for (const codec of [jsonCodec, msgpackCodec]) {
       expect(c.b[1].c).toEqual([null, 's']);
     });
 
+    it('refuses holes in sparse arrays, at any depth, with the same path from encode and encodeCopy', () => {
+      // eslint-disable-next-line no-sparse-arrays
+      expect(refusal(codec, [1, , 3]).details.path).toBe('$[1]');
+      expect(refusal(codec, { a: [[0], new Array<number>(2)] }).details.path).toBe('$.a[1][0]');
+      expect(refusal(codec, { a: [{ b: [undefined] }] }).message).toContain('undefined at $.a[0].b[0]');
+    });
+
+    it('encodeCopy reads each property once: bytes and copy agree even when a getter changes', () => {
+      let reads = 0;
+      const value = {
+        get n(): number {
+          reads++;
+          return reads;
+        },
+        list: [
+          {
+            get m(): string {
+              reads++;
+              return `m${reads}`;
+            },
+          },
+        ],
+      };
+      const { data, copy } = codec.encodeCopy!(value);
+      expect(reads).toBe(2);
+      expect<unknown>(copy).toEqual(codec.decode(data));
+      expect<unknown>(copy).toEqual({ n: 1, list: [{ m: 'm2' }] });
+      // The copy holds plain data properties, not the getters.
+      expect(Object.getOwnPropertyDescriptor(copy, 'n')?.value).toBe(1);
+    });
+
+    it('encodeCopy gives plain objects and arrays whatever the input was built as', () => {
+      class List extends Array<number> {}
+      const list = new List();
+      list.push(1, 2);
+      const bare = Object.create(null) as Record<string, unknown>;
+      bare.k = list;
+      bare.__proto__ = [{ x: 1 }];
+      const { data, copy } = codec.encodeCopy!({ bare });
+      const c = (copy as { bare: Record<string, unknown> }).bare;
+      expect(Object.getPrototypeOf(c)).toBe(Object.prototype);
+      expect(Object.getPrototypeOf(c.k)).toBe(Array.prototype);
+      expect(c.k).toEqual([1, 2]);
+      expect(Object.prototype.hasOwnProperty.call(c, '__proto__')).toBe(true);
+      expect(Object.getOwnPropertyDescriptor(c, '__proto__')?.value).toEqual([{ x: 1 }]);
+      expect(Object.getOwnPropertyDescriptor(c, '__proto__')?.value).not.toBe(bare.__proto__);
+      expect(JSON.stringify(copy)).toBe(JSON.stringify(codec.decode(data)));
+    });
+
+    it('encodeCopy copies own properties only, even when Object.prototype has enumerable ones', () => {
+      const proto = Object.prototype as Record<string, unknown>;
+      proto.polluted = 1;
+      try {
+        const { data, copy } = codec.encodeCopy!({ a: { b: 1 } });
+        expect(Object.keys(copy as object)).toEqual(['a']);
+        expect(Object.keys((copy as { a: object }).a)).toEqual(['b']);
+        expect(JSON.stringify(codec.decode(data))).toBe('{"a":{"b":1}}');
+      } finally {
+        delete proto.polluted;
+      }
+    });
+
     it('accepts the same object twice in a tree (not a cycle)', () => {
       const shared = { s: 1 };
       expect<unknown>(codec.decode(codec.encode({ a: shared, b: [shared] }))).toEqual({
