@@ -469,12 +469,16 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     maybeCallback?: Callback<void>,
   ): Promise<void> | void {
     const [options, callback] = splitArgs(optionsOrCallback, maybeCallback);
-    let items: { key: string; record: WriteRecord }[];
-    let ttl = 0;
+    const items: { key: string; record: WriteRecord }[] = [];
+    const keys: string[] = [];
+    let ttl: number;
     try {
       if (!Array.isArray(entries))
         throw new ConnectorError('INVALID_OPTION', 'setBulk expects an array of { key, value }');
-      items = entries.map((entry, index) => {
+      // The shared options are checked once; each entry brings its key, value and maybe a version.
+      ttl = this.checkWriteOptions(options);
+      for (let index = 0; index < entries.length; index++) {
+        const entry = entries[index];
         if (entry === null || typeof entry !== 'object') {
           throw new ConnectorError(
             'INVALID_OPTION',
@@ -482,14 +486,10 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
           );
         }
         this.checkKey(entry.key);
-        const prepared = this.prepareWrite(entry.value, {
-          ...options,
-          version: entry.version ?? options?.version,
-        });
-        ttl = prepared.ttl;
-        return { key: this.prefix + entry.key, record: prepared.record };
-      });
-      if (items.length === 0) ttl = this.resolveTtl(options);
+        const key = this.prefix + entry.key;
+        keys.push(key);
+        items.push({ key, record: this.encodeRecord(entry.value, entry.version ?? options?.version) });
+      }
     } catch (err) {
       return deliver(this.rejectNow('setBulk', err), callback);
     }
@@ -497,7 +497,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     return deliver(
       this.run(
         'setBulk',
-        items.map((i) => i.key),
+        keys,
         true,
         async () => {
           if (this._setMany) await this._setMany(items, ttl);
@@ -647,11 +647,21 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     value: JsonValue,
     options: SetOptions | undefined,
   ): { record: WriteRecord; ttl: number } {
+    const ttl = this.checkWriteOptions(options);
+    return { record: this.encodeRecord(value, options?.version), ttl };
+  }
+
+  /** Checks write options; returns the TTL in ms. */
+  private checkWriteOptions(options: SetOptions | undefined): number {
     if (options !== undefined && (options === null || typeof options !== 'object')) {
       throw new ConnectorError('INVALID_OPTION', 'Write options must be an object like { ttl, version }');
     }
-    const ttl = this.resolveTtl(options);
-    const version = options?.version ?? 0;
+    return this.resolveTtl(options);
+  }
+
+  /** Checks the version, validates and serialises the value (within the size limit). */
+  private encodeRecord(value: JsonValue, requestedVersion: number | undefined): WriteRecord {
+    const version = requestedVersion ?? 0;
     if (!Number.isSafeInteger(version)) {
       throw new ConnectorError('INVALID_OPTION', `version must be an integer, got ${String(version)}`);
     }
@@ -667,7 +677,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
         { details: { connector: this.name, size: data.byteLength, limit: this.supports.maxValueBytes } },
       );
     }
-    return { record: new EncodedRecord(data, version, this.codec, copy), ttl };
+    return new EncodedRecord(data, version, this.codec, copy);
   }
 
   private rejectNow<T>(operation: string, err: unknown): Promise<T> {
@@ -768,9 +778,11 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   /** Chains work behind earlier writes on the same keys; writes become the new tail. */
   private ordered<T>(keys: string[], isWrite: boolean, work: () => Promise<T>): Promise<T> {
     const before: Promise<void>[] = [];
-    for (const key of keys) {
-      const tail = this.keyTails.get(key);
-      if (tail) before.push(tail);
+    if (this.keyTails.size > 0) {
+      for (const key of keys) {
+        const tail = this.keyTails.get(key);
+        if (tail) before.push(tail);
+      }
     }
     const result = before.length === 0 ? work() : Promise.all(before).then(work);
     if (isWrite) {
