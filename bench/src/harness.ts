@@ -115,6 +115,8 @@ export interface AlternatingTarget {
   fn: (i: number) => Promise<unknown>;
   /** Unmeasured load before each slice (default 100 ms), e.g. to reach a steady state. */
   warmupMs?: number;
+  /** Runs before each of its slices (before the warm-up), unmeasured. */
+  before?: () => Promise<unknown>;
   /** Runs after each of its slices, unmeasured (e.g. a flush, so no work spills into the next side's slice). */
   after?: () => Promise<unknown>;
 }
@@ -133,6 +135,7 @@ export async function runAlternating(
   for (let s = 0; s < slices; s++) {
     for (let t = 0; t < targets.length; t++) {
       const side = targets[t]!;
+      await side.before?.();
       const result = await runClosedLoop(
         concurrency,
         side.fn,
