@@ -259,7 +259,9 @@ export class Batcher {
       for (let i = 0; i < writes.length; i++) {
         const size = writes[i]!.record?.data.byteLength ?? 0;
         if (i > start && (i - start >= MAX_WRITES_PER_SCRIPT || bytes + size > MAX_COMMAND_BYTES)) {
-          out.push(new JournaledWritesCommand(journalKey, writes.slice(start, i), this.options.encodeCommands));
+          out.push(
+            new JournaledWritesCommand(journalKey, writes.slice(start, i), this.options.encodeCommands),
+          );
           start = i;
           bytes = 0;
         }

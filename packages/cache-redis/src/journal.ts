@@ -111,7 +111,12 @@ export class JournaledWritesCommand implements PlannedCommand {
 
   private named(): (string | Buffer)[] {
     const { keys, args } = this.arguments();
-    return [JOURNALED_WRITES_LUA, String(keys.length), ...keys, ...args.map((a) => (typeof a === 'string' ? a : storedBytes(a)))];
+    return [
+      JOURNALED_WRITES_LUA,
+      String(keys.length),
+      ...keys,
+      ...args.map((a) => (typeof a === 'string' ? a : storedBytes(a))),
+    ];
   }
 
   private encodedArgs(): Argument[] {

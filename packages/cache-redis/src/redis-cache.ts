@@ -278,7 +278,13 @@ export class RedisCache extends BaseConnector {
   deleteJournaled(key: string, options: { journal: string; token: string }): Promise<void> {
     return this.runKeyed('deleteJournaled', key, true, (fullKey) => {
       this.journalClient('deleteJournaled');
-      return this.writeBatcher.journaled(this.prefix + options.journal, fullKey, null, 0, `${options.token}|delete`);
+      return this.writeBatcher.journaled(
+        this.prefix + options.journal,
+        fullKey,
+        null,
+        0,
+        `${options.token}|delete`,
+      );
     });
   }
 

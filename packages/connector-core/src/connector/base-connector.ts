@@ -495,15 +495,10 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     }
     if (items.length === 0) return deliver(Promise.resolve(), callback);
     return deliver(
-      this.run(
-        'setBulk',
-        keys,
-        true,
-        async () => {
-          if (this._setMany) await this._setMany(items, ttl);
-          else await Promise.all(items.map((i) => this._set(i.key, i.record, ttl)));
-        },
-      ),
+      this.run('setBulk', keys, true, async () => {
+        if (this._setMany) await this._setMany(items, ttl);
+        else await Promise.all(items.map((i) => this._set(i.key, i.record, ttl)));
+      }),
       callback,
     );
   }

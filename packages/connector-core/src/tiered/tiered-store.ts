@@ -336,7 +336,8 @@ export class TieredStore extends BaseConnector {
   private write(key: string, op: 'set' | 'delete', record: WriteRecord | null, ttl: number): Promise<void> {
     this.noteWrite(key);
     const toStorage = !this.isExcluded(key);
-    if (!toStorage || this.writeMode === 'write-through') return this.writeUnqueued(key, op, record, ttl, toStorage);
+    if (!toStorage || this.writeMode === 'write-through')
+      return this.writeUnqueued(key, op, record, ttl, toStorage);
     // Room is reserved before the caches are touched: a full queue delays or refuses the write
     // instead of leaving a cache ahead of a storage write that can never be queued.
     const bytes = WriteBehindQueue.sizeOf(key, record?.data ?? null);
@@ -452,7 +453,10 @@ export class TieredStore extends BaseConnector {
     const direct = this.directCaches[index]?.[DIRECT_WRITE](key, record, ttl, this.codec);
     if (direct) return direct;
     if (op === 'delete') return cache.delete(key);
-    return cache.set(key, this.valueFor(index, record!), { version: record!.version, ...(ttl > 0 ? { ttl } : {}) });
+    return cache.set(key, this.valueFor(index, record!), {
+      version: record!.version,
+      ...(ttl > 0 ? { ttl } : {}),
+    });
   }
 
   /** What tier `index` is given to store: our bytes as they are where it accepts them, else a fresh value. */
