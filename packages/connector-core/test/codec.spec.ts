@@ -37,6 +37,32 @@ for (const codec of [jsonCodec, msgpackCodec]) {
       expect(({} as Record<string, unknown>).x).toBeUndefined();
     });
 
+    it('round-trips strings with lone surrogates (JSON holds them), short and long, as values and as keys', () => {
+      const long = 'a'.repeat(300);
+      const value: JsonValue = {
+        short: '\uD800',
+        low: 'x\uDC00y',
+        longHigh: `${long}\uD800`,
+        longLow: `\uDC00${long}`,
+        pair: `${long}😀`,
+        list: [`${long}\uDBFF`, '\uDFFF', { [`k\uD800${long}`]: `v\uDC00` }],
+        [`key\uDC00`]: 1,
+        __proto__sibling: { ['__proto__']: `\uD83D${long}` },
+      };
+      Object.defineProperty(value, '__proto__', {
+        value: { [`\uD800`]: long },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      for (const bytes of [codec.encode(value), codec.encodeCopy!(value).data]) {
+        const back = codec.decode(bytes);
+        expect(JSON.stringify(back)).toBe(JSON.stringify(value));
+        expect(Object.keys(back as object)).toEqual(Object.keys(value));
+      }
+      expect<unknown>(codec.encodeCopy!(value).copy).toEqual(value);
+    });
+
     it('names the JSONPath of the first part it cannot hold', () => {
       expect(refusal(codec, { a: [0, 1, 2, { b: undefined }] }).details.path).toBe('$.a[3].b');
       expect(refusal(codec, { 'with space': [NaN] }).details.path).toBe('$["with space"][0]');
