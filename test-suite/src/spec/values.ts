@@ -36,6 +36,10 @@ export const ROUND_TRIP_VALUES: readonly [string, JsonValue][] = [
   ['object with constructor and prototype keys', { constructor: { prototype: { x: 1 } }, toString: 'no' }],
   ['object with an _id inside', { _id: 'inner-id', value: 1, nested: { _id: 7 } }],
   ['object with empty and unicode keys', { '': 'empty key', ключ: 'value', '😀': 1 }],
+  [
+    'strings and keys with lone surrogates (JSON holds them)',
+    { short: '\uD800', long: `${'a'.repeat(200)}\uDC00`, list: [`\uDBFF${'b'.repeat(100)}`], 'k\uD800': 'v' },
+  ],
   ['numbers that are integers and floats', { int: 1, float: 1.5, big: 12345678901234, tiny: 5e-324 }],
   [
     'a typical record',
