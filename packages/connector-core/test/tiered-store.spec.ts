@@ -278,6 +278,46 @@ describe('TieredStore behaviour', () => {
     await store.close();
   });
 
+  it('a cache tier that throws instead of rejecting fails the write and gives back its queue room', async () => {
+    // A journaling cache of someone else's making whose journaled write throws synchronously.
+    class ThrowingJournalCache extends MemoryCache {
+      readonly journaling = true as const;
+      throwNow = false;
+      setJournaled(
+        key: string,
+        value: JsonValue,
+        options: { version?: number; ttl?: number },
+      ): Promise<void> {
+        if (this.throwNow) throw new Error('thrown, not rejected');
+        return this.set(key, value, options);
+      }
+      deleteJournaled(key: string): Promise<void> {
+        return this.delete(key);
+      }
+      readJournal(): Promise<never[]> {
+        return Promise.resolve([]);
+      }
+      clearJournal(): Promise<void> {
+        return Promise.resolve();
+      }
+    }
+    const cache = new ThrowingJournalCache();
+    const storage = new FlakyStorage({ logger: quiet });
+    const store = new TieredStore({ caches: [cache], storage, logger: quiet });
+    await store.set('ok', 1);
+    await store.flush();
+    cache.throwNow = true;
+    await expectCode(store.set('k', 2), 'BACKEND');
+    const queue = store.stats().tiered.queue;
+    expect(queue.bytes).toBe(0);
+    expect(queue.depth).toBe(0);
+    cache.throwNow = false;
+    await store.set('k', 3);
+    await store.flush(2000);
+    expect<unknown>(await storage.get('k')).toBe(3);
+    await store.close();
+  });
+
   it('keys under storageExclusionPrefixes never reach storage', async () => {
     const { store, storage } = setup({ storageExclusionPrefixes: ['tmp/', 'session-'] });
     await store.set('tmp/x', 1);

@@ -359,7 +359,14 @@ export class TieredStore extends BaseConnector {
     // cache write is then a plain one (a hot key is journaled once per writeDelayMs).
     const ride = this.journalCache ? this.queue.ride(key, op) : null;
     const token = ride ? ride.token : this.journalCache ? this.nextToken() : null;
-    return this.writeCaches(key, op, record, ttl, ride ? null : token).then(
+    let cacheWrite: Promise<void>;
+    try {
+      cacheWrite = this.writeCaches(key, op, record, ttl, ride ? null : token);
+    } catch (err) {
+      // A tier that throws instead of rejecting must not keep the reservation or the ride.
+      cacheWrite = Promise.reject(err);
+    }
+    return cacheWrite.then(
       () => {
         const data = record === null ? null : record.data;
         const version = record === null ? 0 : record.version;
