@@ -98,42 +98,31 @@ export class JournaledWritesCommand implements PlannedCommand {
     return bytes;
   }
 
-  /** KEYS (journal, then records) and ARGV, as the script reads them. */
-  private arguments(): { keys: string[]; args: Argument[] } {
+  /** EVAL's arguments after the script: the key count, KEYS (journal, then records), ARGV. */
+  private evalArguments(): Argument[] {
     const keys: string[] = [this.journalKey];
-    const args: Argument[] = [];
+    const argv: Argument[] = [];
     for (const w of this.writes) {
       keys.push(w.key);
-      args.push(w.record === null ? 'd' : String(w.ttlMs), w.record ?? '', w.mark, w.key);
+      argv.push(w.record === null ? 'd' : String(w.ttlMs), w.record ?? '', w.mark, w.key);
     }
-    return { keys, args };
+    return [String(keys.length), ...keys, ...argv];
   }
 
-  private named(): (string | Buffer)[] {
-    const { keys, args } = this.arguments();
-    return [
-      JOURNALED_WRITES_LUA,
-      String(keys.length),
-      ...keys,
-      ...args.map((a) => (typeof a === 'string' ? a : storedBytes(a))),
-    ];
-  }
-
-  private encodedArgs(): Argument[] {
-    const { keys, args } = this.arguments();
-    return [JOURNALED_WRITES_LUA, String(keys.length), ...keys, ...args];
+  /** The same for ioredis' own `eval` (records as their stored bytes). */
+  private namedArguments(): [number, ...(string | Buffer)[]] {
+    const [count, ...rest] = this.evalArguments();
+    return [Number(count), ...rest.map((a) => (typeof a === 'string' ? a : storedBytes(a)))];
   }
 
   send(client: Client): Promise<unknown> {
-    if (this.encoded) return sendEncoded(client, 'eval', this.encodedArgs());
-    const [script, numKeys, ...rest] = this.named();
-    return client.eval(script as string, Number(numKeys), ...rest);
+    if (this.encoded) return sendEncoded(client, 'eval', [JOURNALED_WRITES_LUA, ...this.evalArguments()]);
+    return client.eval(JOURNALED_WRITES_LUA, ...this.namedArguments());
   }
 
   queue(pipeline: ChainableCommander): void {
-    if (this.encoded) return queueEncoded(pipeline, 'eval', this.encodedArgs());
-    const [script, numKeys, ...rest] = this.named();
-    pipeline.eval(script as string, Number(numKeys), ...rest);
+    if (this.encoded) return queueEncoded(pipeline, 'eval', [JOURNALED_WRITES_LUA, ...this.evalArguments()]);
+    pipeline.eval(JOURNALED_WRITES_LUA, ...this.namedArguments());
   }
 
   settle(err: Error | null): void {

@@ -594,12 +594,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     return work.then(
       () => this.recorder.recordOperation(operation, performance.now() - started),
       (err: unknown) => {
-        const error = toConnectorError(err, 'BACKEND', `${this.name} ${operation} failed`, {
-          connector: this.name,
-          operation,
-        });
-        this.recorder.recordError(error.code);
-        throw error;
+        throw this.operationError(operation, err);
       },
     );
   }
@@ -675,6 +670,16 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     return new EncodedRecord(data, version, this.codec, copy);
   }
 
+  /** What a failed operation rejects with (counted in the stats). */
+  private operationError(operation: string, err: unknown): ConnectorError {
+    const error = toConnectorError(err, 'BACKEND', `${this.name} ${operation} failed`, {
+      connector: this.name,
+      operation,
+    });
+    this.recorder.recordError(error.code);
+    return error;
+  }
+
   private rejectNow<T>(operation: string, err: unknown): Promise<T> {
     const error = toConnectorError(err, 'INVALID_OPTION', `${this.name} ${operation}`);
     this.recorder.recordError(error.code);
@@ -721,12 +726,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
         if (err === null) {
           resolve(value as T);
         } else {
-          const error = toConnectorError(err, 'BACKEND', `${this.name} ${operation} failed`, {
-            connector: this.name,
-            operation,
-          });
-          this.recorder.recordError(error.code);
-          reject(error);
+          reject(this.operationError(operation, err));
         }
       };
       const timer = setTimeout(() => {

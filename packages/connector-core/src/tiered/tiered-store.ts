@@ -5,7 +5,7 @@ import { acceptsEncodedValues, encodedValue } from '../connector/encoded-value';
 import type { ReadRecord, WriteRecord } from '../connector/records';
 import type { ConnectorOptions } from '../config/options';
 import { ConnectorError } from '../errors';
-import type { Connector, Entry, JsonValue } from '../types';
+import type { Connector, Entry, JsonValue, SetOptions } from '../types';
 import { isJournalingCache, type JournalEntry, type JournalingCache } from './journal';
 import { SingleFlight } from './single-flight';
 import {
@@ -15,6 +15,7 @@ import {
   type Reservation,
   type WriteBehindOptions,
   type WriteBehindStats,
+  hasExpired,
 } from './write-behind-queue';
 
 export interface TieredStoreOptions extends Omit<ConnectorOptions, 'url' | 'masterUrl'> {
@@ -306,7 +307,7 @@ export class TieredStore extends BaseConnector {
         return;
       }
       const cache = this.caches[i]!;
-      const options = { version: entry.version, ...(this.readFillTtl > 0 ? { ttl: this.readFillTtl } : {}) };
+      const options = writeOptions(entry.version, this.readFillTtl);
       // Only-if-absent where the cache can do it atomically: another process may have written meanwhile.
       const write = cache.supports.compareAndSet
         ? cache.compareAndSet(key, entry.value, { ...options, expectedVersion: null })
@@ -454,16 +455,13 @@ export class TieredStore extends BaseConnector {
     if (token !== null && cache === this.journalCache) {
       const journal = { journal: this.journalName, token };
       if (op === 'delete') return this.journalCache.deleteJournaled(key, journal);
-      const options = { version: record!.version, ...(ttl > 0 ? { ttl } : {}), ...journal };
+      const options = { ...writeOptions(record!.version, ttl), ...journal };
       return this.journalCache.setJournaled(key, this.valueFor(index, record!), options);
     }
     const direct = this.directCaches[index]?.[DIRECT_WRITE](key, record, ttl, this.codec);
     if (direct) return direct;
     if (op === 'delete') return cache.delete(key);
-    return cache.set(key, this.valueFor(index, record!), {
-      version: record!.version,
-      ...(ttl > 0 ? { ttl } : {}),
-    });
+    return cache.set(key, this.valueFor(index, record!), writeOptions(record!.version, ttl));
   }
 
   /** What tier `index` is given to store: our bytes as they are where it accepts them, else a fresh value. */
@@ -484,10 +482,11 @@ export class TieredStore extends BaseConnector {
   ): Promise<void> {
     this.counters.storageWrites++;
     if (op === 'set')
-      await this.storage.set(key, this.valueFor(this.caches.length, record!), {
-        version: record!.version,
-        ...(ttl > 0 ? { ttl } : {}),
-      });
+      await this.storage.set(
+        key,
+        this.valueFor(this.caches.length, record!),
+        writeOptions(record!.version, ttl),
+      );
     else await this.storage.delete(key);
   }
 
@@ -498,7 +497,7 @@ export class TieredStore extends BaseConnector {
     // what is left of it, rounded up to its granularity, and a value that expired meanwhile is
     // deleted (the newest write is gone; an older stored value must not come back).
     const granularity = Math.max(1, this.storage.supports.ttlGranularityMs);
-    const expired = (w: QueuedWrite): boolean => !!w.expiresAt && w.expiresAt <= now;
+    const expired = (w: QueuedWrite): boolean => hasExpired(w, now);
     const left = (w: QueuedWrite): number =>
       w.expiresAt ? Math.ceil((w.expiresAt - now) / granularity) * granularity : 0;
     const deletes = batch.filter((w) => w.op === 'delete' || expired(w)).map((w) => w.key);
@@ -611,9 +610,14 @@ export class TieredStore extends BaseConnector {
   }
 }
 
+/** Options of a tier write: the version, and the TTL when there is one. */
+function writeOptions(version: number, ttl: number): SetOptions {
+  return ttl > 0 ? { version, ttl } : { version };
+}
+
 /** What a queued write says about its key: absent once deleted or expired. */
 function queuedRecord(write: QueuedWrite): ReadRecord | null {
-  if (write.op === 'delete' || (write.expiresAt && write.expiresAt <= Date.now())) return null;
+  if (write.op === 'delete' || hasExpired(write, Date.now())) return null;
   return { version: write.version, data: write.data! };
 }
 

@@ -16,6 +16,11 @@ export interface QueuedWrite {
   token: string | null;
 }
 
+/** True when a queued set's TTL ran out by `now` (the newest write of its key is then gone). */
+export function hasExpired(write: QueuedWrite, now: number): boolean {
+  return !!write.expiresAt && write.expiresAt <= now;
+}
+
 interface Entry extends QueuedWrite {
   bytes: number;
   /** Sequence number of the OLDEST acknowledged write this entry covers (flush() waits on it). */
@@ -285,17 +290,22 @@ export class WriteBehindQueue {
   ride(key: string, op: 'set' | 'delete'): Ride | null {
     const entry = this.pending.get(key);
     if (!entry || entry.token === null || entry.op !== op || this.closed) return null;
-    if (entry.enqueuedAt + this.options.writeDelayMs <= Date.now()) return null; // due: let it go
+    if (this.dueIn(entry, Date.now()) <= 0) return null; // due: let it go
     entry.riders++;
     return { token: entry.token, entry, settled: false };
   }
 
   /** Gives a ride back (its cache write failed). */
   unride(ride: Ride): void {
-    if (ride.settled) return;
+    if (this.endRide(ride)) this.schedulePump();
+  }
+
+  /** Ends a ride once; false when it had ended already. */
+  private endRide(ride: Ride): boolean {
+    if (ride.settled) return false;
     ride.settled = true;
     (ride.entry as Entry).riders--;
-    this.schedulePump();
+    return true;
   }
 
   /**
@@ -305,10 +315,7 @@ export class WriteBehindQueue {
   commit(reservation: Reservation, write: QueuedWrite, ride?: Ride | null): void {
     if (reservation.settled) throw new Error('reservation already used');
     reservation.settled = true;
-    if (ride && !ride.settled) {
-      ride.settled = true;
-      (ride.entry as Entry).riders--;
-    }
+    if (ride) this.endRide(ride);
     const seq = ++this.seq;
     this.counters.enqueued++;
     const now = Date.now();
@@ -455,8 +462,12 @@ export class WriteBehindQueue {
 
   /** Ms until the oldest pending write is due (<= 0: due); pending must not be empty. */
   private oldestDueIn(now: number): number {
-    const oldest = this.pending.values().next().value as Entry;
-    return oldest.enqueuedAt + this.options.writeDelayMs - now;
+    return this.dueIn(this.pending.values().next().value as Entry, now);
+  }
+
+  /** Ms until `entry` may go to storage (<= 0: due). */
+  private dueIn(entry: Entry, now: number): number {
+    return entry.enqueuedAt + this.options.writeDelayMs - now;
   }
 
   /** Whether every queued write is wanted now: someone flushes or waits for room, or the queue closes. */
