@@ -79,6 +79,7 @@ export class AutoBatcher {
 
   private async flushWrites(calls: WriteBatchCall[], deadline: Deadline): Promise<void> {
     if (calls.length === 1) {
+      // The common case at low concurrency: exactly the request a lone write makes, no grouping.
       const call = calls[0]!;
       return this.target.writeOne(call.input.request, deadline).then(call.resolve, call.reject);
     }

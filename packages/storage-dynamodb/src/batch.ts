@@ -84,7 +84,7 @@ export class BatchRunner {
   ) {}
 
   /** Reads the items for distinct keys; missing keys simply have no item in the result. */
-  async get(keys: readonly Item[], deadline: Deadline, projection?: Projection): Promise<Item[]> {
+  private async get(keys: readonly Item[], deadline: Deadline, projection?: Projection): Promise<Item[]> {
     const found: Item[] = [];
     await inChunks(keys, BATCH_GET_LIMIT, this.concurrency, async (chunk) => {
       let request: KeysAndAttributes = { Keys: chunk, ConsistentRead: this.consistentRead };

@@ -90,8 +90,9 @@ export class DynamoDBStorage extends BaseConnector {
         maxValueBytes,
         persistent: true,
       },
-      // Documents are built from record.value: take that copy while validating.
-      readsValues: true,
+      // Native items are built from record.value: take that copy while validating (an encoded
+      // item stores the bytes only, so it needs no copy).
+      readsValues: settings.valueFormat === 'native',
     });
     this.settings = settings;
     this.table = settings.table;

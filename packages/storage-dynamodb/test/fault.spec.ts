@@ -53,6 +53,17 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
     return node!;
   };
   let ownClient: DynamoDBClient | null = null;
+  /** A connector the afterEach closes; on `client` (which afterEach destroys) when given. */
+  const open = (client?: DynamoDBClient): DynamoDBStorage => {
+    ownClient = client ?? null;
+    const c = connectorOn(service, {
+      ...(client ? { client, table: tableOf(service) } : {}),
+      prefix: randomPrefix(),
+      operationTimeoutMs: OPERATION_TIMEOUT_MS,
+    });
+    connector = c;
+    return c;
+  };
   afterEach(async () => {
     await connector?.close();
     connector = null;
@@ -64,8 +75,7 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
     'killed mid-stream: writes fail with ConnectorErrors, "error" is emitted, and after a restart it recovers with acknowledged writes intact',
     async () => {
       const node = serverNode();
-      const c = connectorOn(service, { prefix: randomPrefix(), operationTimeoutMs: OPERATION_TIMEOUT_MS });
-      connector = c;
+      const c = open();
       const errors: unknown[] = [];
       c.on('error', (err: unknown) => errors.push(err));
       await c.whenReady();
@@ -119,16 +129,9 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
     async () => {
       const node = serverNode();
       const client = rawClient(service);
-      ownClient = client;
       const counts = countCommands(client);
       const count = (name: string): number => counts.get(name) ?? 0;
-      const c = connectorOn(service, {
-        client,
-        table: tableOf(service),
-        prefix: randomPrefix(),
-        operationTimeoutMs: OPERATION_TIMEOUT_MS,
-      });
-      connector = c;
+      const c = open(client);
       const errors: unknown[] = [];
       c.on('error', (err: unknown) => errors.push(err));
       await c.whenReady();
@@ -202,7 +205,6 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
       const node = serverNode();
       // This client has no request timeout and no retries: only the connector's deadline ends a request.
       const client = rawClient(service);
-      ownClient = client;
       const ended: { name: string; at: number }[] = [];
       client.middlewareStack.add(
         (next) => async (args) => {
@@ -215,13 +217,7 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
         },
         { step: 'initialize', name: 'endWatch' },
       );
-      const c = connectorOn(service, {
-        client,
-        table: tableOf(service),
-        prefix: randomPrefix(),
-        operationTimeoutMs: OPERATION_TIMEOUT_MS,
-      });
-      connector = c;
+      const c = open(client);
       await c.whenReady();
       ended.length = 0; // start-up may have seen "no such table" before creating it
       node.pause();
@@ -254,8 +250,7 @@ describe('storage-dynamodb when DynamoDB Local fails', () => {
     'frozen (SIGSTOP): operations fail with TIMEOUT within their timeout, and work again once it resumes',
     async () => {
       const node = serverNode();
-      const c = connectorOn(service, { prefix: randomPrefix(), operationTimeoutMs: OPERATION_TIMEOUT_MS });
-      connector = c;
+      const c = open();
       await c.whenReady();
       await c.set('before', 1);
       node.pause();

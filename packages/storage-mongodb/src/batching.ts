@@ -10,7 +10,7 @@ import {
   type WriteError,
 } from 'mongodb';
 import { tokenOfStoredId, type Location } from './key-mapping';
-import { MongoStatementError, unwrapBulkError } from './mongo-errors';
+import { MongoStatementError, unwrapBulkError, writeErrorsOf } from './mongo-errors';
 import type { StoredDocument } from './stored-document';
 
 /**
@@ -102,11 +102,13 @@ function groupsByCollection<C>(
       entry = { all: [[]], tokens: new Set() };
       groups.set(location.collection, entry);
     }
-    if (distinct && entry.tokens.has(location.token)) {
-      entry.all.push([]);
-      entry.tokens.clear();
+    if (distinct) {
+      if (entry.tokens.has(location.token)) {
+        entry.all.push([]);
+        entry.tokens.clear();
+      }
+      entry.tokens.add(location.token);
     }
-    entry.tokens.add(location.token);
     entry.all[entry.all.length - 1]!.push(call);
   }
   const out = new Map<string, C[][]>();
@@ -187,7 +189,7 @@ async function writeOneByOne(collection: Collection<StoredDocument>, group: Writ
  * error) or the write concern was not satisfied.
  */
 function settleFailedWrites(group: WriteCall[], err: unknown): void {
-  const writeErrors = err instanceof MongoBulkWriteError ? listOf(err.writeErrors) : [];
+  const writeErrors = err instanceof MongoBulkWriteError ? writeErrorsOf(err) : [];
   if (writeErrors.length === 0) {
     for (const call of group) call.reject(err);
     return;
@@ -202,11 +204,6 @@ function settleFailedWrites(group: WriteCall[], err: unknown): void {
     else if (concernError !== null) call.reject(concernError);
     else call.resolve();
   });
-}
-
-function listOf(errors: WriteError | readonly WriteError[] | undefined): readonly WriteError[] {
-  if (errors === undefined) return [];
-  return Array.isArray(errors) ? (errors as readonly WriteError[]) : [errors as WriteError];
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -237,23 +234,12 @@ async function readGroup(
       call.resolve(await findDocument(collection, call.input, projection));
       return;
     }
-    const docs = await findByIds(
+    const docs = await findEach(
       collection,
       group.map((call) => call.input),
       projection,
     );
-    const handedOut = new Set<StoredDocument>();
-    for (const call of group) {
-      const doc = docs.get(call.input.token);
-      if (doc === undefined) {
-        call.resolve(null);
-      } else if (handedOut.has(doc)) {
-        call.resolve(copyDocument(doc, collection));
-      } else {
-        handedOut.add(doc);
-        call.resolve(doc);
-      }
-    }
+    group.forEach((call, i) => call.resolve(docs[i]!));
   } catch (err) {
     for (const call of group) call.reject(err);
   }
@@ -264,7 +250,7 @@ async function readGroup(
  * `Location.token`. The whole answer is asked for in the first batch (one round trip; the server
  * still caps a batch at 16 MiB and the driver fetches the rest).
  */
-export async function findByIds(
+async function findByIds(
   collection: Collection<StoredDocument>,
   locations: readonly Location[],
   projection: Record<string, 1> | undefined,
@@ -288,6 +274,26 @@ export async function findByIds(
     if (token !== null) byToken.set(token, doc);
   }
   return byToken;
+}
+
+/**
+ * `findByIds`, answered per location in order (null: no document). A location asked for twice
+ * gets its own copy: each caller must get its own object.
+ */
+export async function findEach(
+  collection: Collection<StoredDocument>,
+  locations: readonly Location[],
+  projection: Record<string, 1> | undefined,
+): Promise<(StoredDocument | null)[]> {
+  const byToken = await findByIds(collection, locations, projection);
+  const handedOut = new Set<StoredDocument>();
+  return locations.map((location) => {
+    const doc = byToken.get(location.token);
+    if (doc === undefined) return null;
+    if (handedOut.has(doc)) return copyDocument(doc, collection);
+    handedOut.add(doc);
+    return doc;
+  });
 }
 
 // -----------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ function hex(char: string): string {
 }
 
 /** Same test as a regular expression `/[%.\0]|^\$|^_bsontype$|^$/`, without its per-call cost. */
-export function needsEscape(name: string): boolean {
+function needsEscape(name: string): boolean {
   const length = name.length;
   if (length === 0) return true;
   const first = name.charCodeAt(0);

@@ -6,6 +6,7 @@ import {
   MongoParseError,
   MongoServerError,
   MongoServerSelectionError,
+  type WriteError,
 } from 'mongodb';
 
 /** MongoDB server error codes this connector reacts to (src/mongo/base/error_codes.yml). */
@@ -46,9 +47,7 @@ export class MongoStatementError extends Error {
 function codeOf(err: unknown): number | undefined {
   if (err instanceof MongoStatementError) return err.code;
   if (err instanceof MongoBulkWriteError) {
-    const first = err.writeErrors;
-    const list = Array.isArray(first) ? first : [first];
-    const code = list[0]?.code;
+    const code = writeErrorsOf(err)[0]?.code;
     if (typeof code === 'number') return code;
   }
   if (err instanceof MongoServerError && typeof err.code === 'number') return err.code;
@@ -58,6 +57,13 @@ function codeOf(err: unknown): number | undefined {
 /** True for a duplicate `_id` (an insert-if-absent that found the key present). */
 export function isDuplicateKey(err: unknown): boolean {
   return codeOf(err) === MONGO_CODES.DuplicateKey;
+}
+
+/** A bulk error's statement errors as a list (the driver gives one, several or none). */
+export function writeErrorsOf(err: MongoBulkWriteError): readonly WriteError[] {
+  const errors = err.writeErrors as WriteError | readonly WriteError[] | undefined;
+  if (errors === undefined) return [];
+  return Array.isArray(errors) ? (errors as readonly WriteError[]) : [errors as WriteError];
 }
 
 function messageOf(err: unknown): string {
@@ -71,8 +77,7 @@ function messageOf(err: unknown): string {
  */
 export function unwrapBulkError(err: unknown): unknown {
   if (!(err instanceof MongoBulkWriteError)) return err;
-  const writeErrors = err.writeErrors;
-  if (Array.isArray(writeErrors) ? writeErrors.length > 0 : writeErrors !== undefined) return err;
+  if (writeErrorsOf(err).length > 0) return err;
   const inner: unknown = err.errorResponse;
   return inner instanceof Error ? inner : err;
 }

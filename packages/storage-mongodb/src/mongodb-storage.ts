@@ -8,10 +8,9 @@ import {
 import type { AnyBulkWriteOperation, Collection, Db, Filter, MongoClient } from 'mongodb';
 import { watchAvailability } from './availability';
 import {
-  copyDocument,
   deleteDocument,
-  findByIds,
   findDocument,
+  findEach,
   flushDeletes,
   flushReads,
   flushWrites,
@@ -403,20 +402,15 @@ export class MongoStorage extends BaseConnector {
     const results: (T | null)[] = new Array<T | null>(keys.length).fill(null);
     await Promise.all(
       [...this.groupByCollection(keys)].map(async ([name, group]) => {
-        const collection = this.collectionOf(name);
-        const byToken = await findByIds(
-          collection,
+        const docs = await findEach(
+          this.collectionOf(name),
           group.map((g) => g.location),
           projection,
         );
-        const handedOut = new Set<StoredDocument>();
-        for (const { index, location } of group) {
-          const doc = byToken.get(location.token);
-          if (doc === undefined) continue;
-          // Each key gets its own value: a key asked for twice must not share one object.
-          results[index] = read(handedOut.has(doc) ? copyDocument(doc, collection) : doc, location);
-          handedOut.add(doc);
-        }
+        group.forEach(({ index, location }, i) => {
+          const doc = docs[i];
+          if (doc) results[index] = read(doc, location);
+        });
       }),
     );
     return results;

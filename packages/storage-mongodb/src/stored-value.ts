@@ -1,5 +1,5 @@
 import type { JsonValue } from '@connector-kit/connector-core';
-import { escapeFieldName, needsEscape, unescapeFieldName } from './field-names';
+import { escapeFieldName, unescapeFieldName } from './field-names';
 
 /**
  * Nesting MongoDB accepts is 100 levels for the whole document; the value sits one level down.
@@ -118,7 +118,7 @@ function toNative(value: unknown, depth: number, state: WriteState): unknown {
     const name = names[i]!;
     if (!isWellFormed(name)) throw NOT_NATIVE;
     const item = source[name];
-    const newName = needsEscape(name) ? escapeFieldName(name) : name;
+    const newName = escapeFieldName(name);
     const mapped =
       typeof item === 'object' || typeof item === 'string' ? toNative(item, depth + 1, state) : item;
     if (copy === null && (newName !== name || mapped !== item)) {

@@ -57,6 +57,32 @@ describe('MongoStorage auto-batching', () => {
   const named = (commands: CommandStartedEvent[], name: string): Document[] =>
     commands.filter((e) => e.commandName === name).map((e) => e.command);
   const collectionOf = (command: Document, name: string): unknown => command[name];
+  /**
+   * Write calls for keys of `collection` and a flush that hands them to batching.ts directly,
+   * bypassing the connector (for batches it would never build itself).
+   */
+  const directWrites = (
+    storage: MongoStorage,
+    collection: string,
+    on: { resolved(key: string, d: unknown): void; rejected(key: string, err: unknown): void },
+  ): { call(key: string, d: unknown): WriteCall; flush(calls: WriteCall[]): Promise<void> } => {
+    const keys = new KeyMapper(databaseOf(mongo.url), storage.prefix, 'records', '/', 512);
+    return {
+      call: (key, d) => {
+        const location = keys.locate(`${storage.prefix}${collection}/${key}`);
+        const doc: StoredDocument = { _id: location.id, v: 1, d };
+        return {
+          input: { location, doc },
+          resolve: () => on.resolved(key, d),
+          reject: (err: unknown) => on.rejected(key, err),
+        };
+      },
+      flush: (calls) =>
+        flushWrites(calls, (name) =>
+          storage.client.db(databaseOf(mongo.url)).collection<StoredDocument>(name),
+        ),
+    };
+  };
 
   it('sends the sets of one tick as one unordered bulkWrite per collection, and they read back exactly', async () => {
     const { storage, commands } = await open();
@@ -246,21 +272,13 @@ describe('MongoStorage auto-batching', () => {
     const { storage, commands } = await open();
     const collection = collectionName('refused');
     created.push(collection);
-    const keys = new KeyMapper(databaseOf(mongo.url), storage.prefix, 'records', '/', 512);
     const settled: string[] = [];
-    const call = (key: string, d: unknown): WriteCall => {
-      const location = keys.locate(`${storage.prefix}${collection}/${key}`);
-      return {
-        input: { location, doc: { _id: location.id, v: 1, d } },
-        resolve: () => settled.push(`${key} ok`),
-        reject: () => settled.push(`${key} failed`),
-      };
-    };
+    const { call, flush } = directWrites(storage, collection, {
+      resolved: (key) => settled.push(`${key} ok`),
+      rejected: (key) => settled.push(`${key} failed`),
+    });
     // Over the 16 MiB the driver allows per statement: it throws before sending anything.
-    const calls = [call('a', 'small'), call('huge', 'x'.repeat(17 * 1024 * 1024)), call('b', 'small')];
-    await flushWrites(calls, (name) =>
-      storage.client.db(databaseOf(mongo.url)).collection<StoredDocument>(name),
-    );
+    await flush([call('a', 'small'), call('huge', 'x'.repeat(17 * 1024 * 1024)), call('b', 'small')]);
     expect(settled.sort()).toEqual(['a ok', 'b ok', 'huge failed']);
     expect(named(commands, 'update').filter((u) => (u.updates as Document[]).length > 1)).toEqual([]);
     expect<unknown>(
@@ -273,19 +291,12 @@ describe('MongoStorage auto-batching', () => {
     const { storage, commands } = await open();
     const collection = collectionName('dup');
     created.push(collection);
-    const keys = new KeyMapper(databaseOf(mongo.url), storage.prefix, 'records', '/', 512);
     const settled: string[] = [];
-    const call = (key: string, value: string): WriteCall => {
-      const location = keys.locate(`${storage.prefix}${collection}/${key}`);
-      const doc: StoredDocument = { _id: location.id, v: 1, d: value };
-      return {
-        input: { location, doc },
-        resolve: () => settled.push(`${key}=${value}`),
-        reject: (err: unknown) => settled.push(`${key} failed: ${String(err)}`),
-      };
-    };
-    const calls = [call('a', 'first'), call('b', 'only'), call('a', 'second'), call('a', 'third')];
-    await flushWrites(calls, (name) => storage.client.db(databaseOf(mongo.url)).collection(name));
+    const { call, flush } = directWrites(storage, collection, {
+      resolved: (key, d) => settled.push(`${key}=${String(d)}`),
+      rejected: (key, err) => settled.push(`${key} failed: ${String(err)}`),
+    });
+    await flush([call('a', 'first'), call('b', 'only'), call('a', 'second'), call('a', 'third')]);
     expect(settled.sort()).toEqual(['a=first', 'a=second', 'a=third', 'b=only']);
     const updates = named(commands, 'update');
     expect(updates.map((u) => (u.updates as Document[]).length)).toEqual([2, 1, 1]);
