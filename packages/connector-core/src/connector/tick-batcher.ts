@@ -29,7 +29,11 @@ export class TickBatcher<In, Out> {
     }
   }
 
-  /** Queues one call; resolves or rejects when its batch has been answered. */
+  /**
+   * Queues one call; resolves or rejects when its batch has been answered. The batch leaves on
+   * `process.nextTick`: a caller that awaits anything before `add()` joins a later batch than
+   * the calls issued with it in the same callback (keep such awaits off the common path).
+   */
   add(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.pending.push({ input, resolve, reject });
