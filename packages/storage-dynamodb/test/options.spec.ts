@@ -6,6 +6,7 @@ import {
   DynamoDBStorage,
   driver,
 } from '@connector-kit/storage-dynamodb';
+import { createClient } from '@connector-kit/storage-dynamodb/dist/client';
 import { mergeOptions, resolveSettings } from '@connector-kit/storage-dynamodb/dist/options';
 
 const QUIET = { warn: () => undefined, error: () => undefined };
@@ -76,6 +77,21 @@ describe('DynamoDB connector configuration', () => {
     expect<unknown>(
       configError(() => settingsOf('dynamodb://us-east-1/records', { autoBatch: 'yes' })).details.field,
     ).toBe('autoBatch');
+  });
+
+  it('builds an SDK client whose logger has no info method (the SDK then skips its per-request log copies)', async () => {
+    const client = createClient(
+      settingsOf('dynamodb://us-east-1/table?endpoint=http%3A%2F%2F127.0.0.1%3A1'),
+      1000,
+    );
+    try {
+      const logger = client.config.logger as unknown as Record<string, unknown>;
+      expect(logger['info']).toBeUndefined();
+      // The SDK calls these without checking that they exist.
+      for (const method of ['debug', 'warn', 'error']) expect(typeof logger[method]).toBe('function');
+    } finally {
+      client.destroy();
+    }
   });
 
   it('fails at construction with CONFIG naming the bad field', () => {
