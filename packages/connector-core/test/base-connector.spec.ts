@@ -2,6 +2,8 @@ import {
   BaseConnector,
   ConnectorError,
   jsonCodec,
+  msgpackCodec,
+  type Codec,
   type JsonValue,
   type Supports,
   type WriteRecord,
@@ -262,6 +264,82 @@ describe('BaseConnector for a document store (readsValues)', () => {
     expect<unknown>(seen).toEqual([value, value]);
     expect<unknown>(seen[0]).not.toBe(value);
     expect<unknown>(seen[1]).not.toBe(seen[0]);
+    await store.close();
+  });
+});
+
+describe('BaseConnector for a document store that reads values only (valuesOnly)', () => {
+  const LIMIT = 200;
+  class ValuesOnlyStore extends BaseConnector {
+    readonly records: WriteRecord[] = [];
+    constructor(codec: Codec = jsonCodec) {
+      super(
+        { codec },
+        {
+          name: 'values-only',
+          version: '0',
+          supports: { ...DOCUMENT_SUPPORTS, bulk: true, maxValueBytes: LIMIT },
+          readsValues: true,
+          valuesOnly: true,
+        },
+      );
+    }
+    protected async _open(): Promise<void> {}
+    protected async _close(): Promise<void> {}
+    protected async _get(): Promise<null> {
+      return null;
+    }
+    protected async _delete(): Promise<void> {}
+    protected async _set(_key: string, record: WriteRecord): Promise<void> {
+      this.records.push(record);
+    }
+    protected override async _setMany(items: { key: string; record: WriteRecord }[]): Promise<void> {
+      for (const { record } of items) this.records.push(record);
+    }
+  }
+
+  it('does not serialise a value whose size bound is within the limit; its one reader gets the private copy', async () => {
+    const encode = spyOn(jsonCodec, 'encode').and.callThrough();
+    const encodeCopy = spyOn(jsonCodec as Required<Codec>, 'encodeCopy').and.callThrough();
+    const store = new ValuesOnlyStore();
+    const value = { a: { b: [1, 'x'] } };
+    await store.set('k', value);
+    await store.setBulk([{ key: 'm', value }]);
+    expect(encode).not.toHaveBeenCalled();
+    expect(encodeCopy).not.toHaveBeenCalled();
+    expect(store.records.length).toBe(2);
+    for (const record of store.records) {
+      expect(record.sizeBound).toBeGreaterThanOrEqual(JSON.stringify(value).length);
+      const copy = record.value as typeof value;
+      expect<unknown>(copy).toEqual(value);
+      expect(copy).not.toBe(value);
+      expect(copy.a.b).not.toBe(value.a.b);
+      expect(() => record.data).toThrowError(/valuesOnly/);
+      expect(() => record.value).toThrowError(/valuesOnly/);
+    }
+    await store.close();
+  });
+
+  it('measures exactly when the bound is over the limit: a value of exactly the limit is stored, one byte more refused', async () => {
+    const store = new ValuesOnlyStore();
+    // Bounded at 6 bytes per character (escapes), but plain ASCII: exactly length + 2 as JSON.
+    await store.set('fits', 'a'.repeat(LIMIT - 2));
+    expect(store.records[0]!.sizeBound).toBe(LIMIT);
+    expect<unknown>(store.records[0]!.value).toBe('a'.repeat(LIMIT - 2));
+    const error = await expectCode(store.set('over', 'a'.repeat(LIMIT - 1)), 'VALUE_TOO_LARGE');
+    expect(error.message).toContain(`Value is ${LIMIT + 1} bytes serialised`);
+    expect(store.records.length).toBe(1);
+    await store.close();
+  });
+
+  it('with a codec that cannot bound its output, takes the bytes as before', async () => {
+    const store = new ValuesOnlyStore(msgpackCodec);
+    const value = { a: [1, 'x'] };
+    await store.set('k', value);
+    const record = store.records[0]!;
+    expect(Buffer.from(record.data).equals(Buffer.from(msgpackCodec.encode(value)))).toBe(true);
+    expect(record.sizeBound).toBe(record.data.byteLength);
+    expect<unknown>(record.value).toEqual(value);
     await store.close();
   });
 });

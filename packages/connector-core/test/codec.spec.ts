@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
   ConnectorError,
   jsonCodec,
@@ -187,5 +188,72 @@ describe('resolveCodec', () => {
     expect(() => resolveCodec('xml' as never)).toThrowMatching(
       (e) => e instanceof ConnectorError && e.code === 'CONFIG',
     );
+  });
+});
+
+describe('json codec: copyWithSizeBound', () => {
+  const bytesOf = (value: JsonValue): number => jsonCodec.encode(value).byteLength;
+
+  it('gives the copy encodeCopy gives, and a bound never below the encoded size (escapes, surrogates, numbers)', () => {
+    const awkward: JsonValue[] = [
+      '',
+      '\u0000\u001f"\\',
+      '\uD800',
+      'x\uDC00',
+      '😀',
+      '€'.repeat(50),
+      -2.2250738585072014e-308,
+      -1.7976931348623157e308,
+      -123456789012345680000,
+      5e-324,
+      0.1,
+      true,
+      false,
+      null,
+      [],
+      {},
+      [[[]]],
+      { '\u0001': { '\uDBFF': ['\u2028', -0.5e-100] } },
+      JSON.parse('{"__proto__":{"a":"\\u0000"}}') as JsonValue,
+    ];
+    for (const value of awkward) {
+      const { copy, maxBytes } = jsonCodec.copyWithSizeBound!(value);
+      expect<unknown>(copy).toEqual(jsonCodec.encodeCopy!(value).copy);
+      expect(maxBytes).withContext(JSON.stringify(value)).toBeGreaterThanOrEqual(bytesOf(value));
+    }
+  });
+
+  it('bounds every generated JSON value, including full-Unicode and lone-surrogate strings', () => {
+    const strings = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), fc.string());
+    const values = fc
+      .jsonValue({ maxDepth: 4 })
+      .chain((json) =>
+        fc.oneof(
+          fc.constant(json as JsonValue),
+          fc.dictionary(strings, fc.oneof(strings, fc.double({ noNaN: true, noDefaultInfinity: true }))),
+          fc.array(strings),
+        ),
+      );
+    fc.assert(
+      fc.property(values, (value) => {
+        const clean = JSON.parse(JSON.stringify(value)) as JsonValue; // -0 becomes 0, as the check wants
+        return jsonCodec.copyWithSizeBound!(clean).maxBytes >= bytesOf(clean);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses what encode refuses, with the same error', () => {
+    const refusedBy = (fn: () => unknown): string => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'not refused';
+    };
+    for (const bad of [{ a: [undefined] }, { d: new Date(0) }, NaN, { n: 1n }]) {
+      expect(refusedBy(() => jsonCodec.copyWithSizeBound!(bad))).toBe(refusedBy(() => jsonCodec.encode(bad)));
+    }
   });
 });

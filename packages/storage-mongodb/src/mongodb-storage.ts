@@ -82,8 +82,10 @@ export class MongoStorage extends BaseConnector {
         maxValueBytes: settings.maxValueBytes,
         persistent: true,
       },
-      // Documents are built from record.value: take that copy while validating.
+      // Documents are built from record.value alone: take that copy while validating, and skip
+      // the codec's bytes (sized by record.sizeBound).
       readsValues: true,
+      valuesOnly: true,
     });
     this.settings = settings;
     this.keys = new KeyMapper(
@@ -369,7 +371,7 @@ export class MongoStorage extends BaseConnector {
 
   /** `record.value` decodes a fresh copy: the caller may change its own object after `set()`. */
   private documentFor(location: Location, record: WriteRecord, ttl: number): StoredDocument {
-    return buildDocument(location, record.value, record.version, record.data.byteLength, ttl);
+    return buildDocument(location, record.value, record.version, record.sizeBound, ttl);
   }
 
   private readRecord(doc: StoredDocument, location: Location, now: number): ReadRecord | null {

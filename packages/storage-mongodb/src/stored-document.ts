@@ -30,7 +30,7 @@ const MAX_NATIVE_BSON_BYTES = 16 * 1024 * 1024 - 64 * 1024;
 export interface WriteInput {
   value: JsonValue;
   version: number;
-  /** Size of the codec's bytes, to skip measuring small values. */
+  /** At least the size of the codec's bytes (`record.sizeBound`), to skip measuring small values. */
   encodedBytes: number;
 }
 

@@ -16,4 +16,9 @@ export interface Codec {
    * (what `decode(encode(value))` would give), for connectors that store documents.
    */
   encodeCopy?(value: unknown): { data: Uint8Array; copy: JsonValue };
+  /**
+   * Optional: the check and private copy of `encodeCopy` without the bytes, and a bound that
+   * `encode(value).byteLength` never exceeds (for connectors that never store the bytes).
+   */
+  copyWithSizeBound?(value: unknown): { copy: JsonValue; maxBytes: number };
 }

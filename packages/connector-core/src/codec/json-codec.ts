@@ -1,7 +1,7 @@
 import { ConnectorError } from '../errors';
 import type { JsonValue } from '../types';
 import type { Codec } from './codec';
-import { assertJsonValue, copyJsonValue } from './validate';
+import { assertJsonValue, copyJsonValue, jsonSizeBound } from './validate';
 
 /**
  * The default codec: UTF-8 JSON. JSON.parse defines `__proto__` and `constructor` as own data
@@ -16,6 +16,10 @@ export const jsonCodec: Codec = {
   encodeCopy(value: unknown): { data: Uint8Array; copy: JsonValue } {
     const copy = copyJsonValue(value);
     return { data: Buffer.from(JSON.stringify(copy), 'utf8'), copy };
+  },
+  copyWithSizeBound(value: unknown): { copy: JsonValue; maxBytes: number } {
+    const copy = copyJsonValue(value);
+    return { copy, maxBytes: jsonSizeBound(copy) };
   },
   decode(bytes: Uint8Array): JsonValue {
     const text = Buffer.isBuffer(bytes)

@@ -19,7 +19,7 @@ import { deliver } from './callbacks';
 import { DIRECT_WRITE, type DirectWritable } from './direct-write';
 import { bytesOfEncoded, isEncodedValue, markAcceptsEncodedValues } from './encoded-value';
 import { validateKey } from './keys';
-import { EncodedRecord, readValue, type ReadRecord, type WriteRecord } from './records';
+import { CopiedRecord, EncodedRecord, readValue, type ReadRecord, type WriteRecord } from './records';
 import { StatsRecorder } from './stats';
 
 /** What a driver tells the base class about itself. */
@@ -38,6 +38,13 @@ export interface ConnectorIdentity {
    * then takes that private copy in the validation pass instead of decoding the bytes again.
    */
   readsValues?: boolean;
+  /**
+   * With `readsValues`: true when the hooks read `record.value` once and size it by
+   * `record.sizeBound`, never touching `record.data` (MongoDB). With a codec that can bound its
+   * output (`copyWithSizeBound`, the JSON codec) the base class then does not serialise at all,
+   * unless the bound is over `maxValueBytes`, where it measures exactly.
+   */
+  valuesOnly?: boolean;
 }
 
 const noop = (): void => undefined;
@@ -71,6 +78,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   private inFlight = 0;
   private readonly preservesOrder: boolean;
   private readonly readsValues: boolean;
+  private readonly valuesOnly: boolean;
   private readonly keyTails = new Map<string, Promise<void>>();
   private openAttempts = 0;
   private openRetryTimer: NodeJS.Timeout | null = null;
@@ -84,6 +92,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     this.supports = Object.freeze({ ...identity.supports });
     this.preservesOrder = identity.preservesOrder ?? false;
     this.readsValues = identity.readsValues ?? false;
+    this.valuesOnly = this.readsValues && identity.valuesOnly === true;
     this.codec = resolveCodec(options.codec);
     this.logger = options.logger ?? consoleLogger;
     this.operationTimeoutMs = positiveNumber(
@@ -658,7 +667,15 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     let data: Uint8Array;
     let copy: JsonValue | undefined;
     if (isEncodedValue(value)) data = bytesOfEncoded(value, this.codec);
-    else if (this.readsValues && this.codec.encodeCopy) ({ data, copy } = this.codec.encodeCopy(value));
+    else if (this.valuesOnly && this.codec.copyWithSizeBound) {
+      const bounded = this.codec.copyWithSizeBound(value);
+      if (bounded.maxBytes <= this.supports.maxValueBytes) {
+        return new CopiedRecord(bounded.copy, version, bounded.maxBytes);
+      }
+      // Perhaps too large: measure exactly (the copy is already checked and private).
+      copy = bounded.copy;
+      data = this.codec.encode(copy);
+    } else if (this.readsValues && this.codec.encodeCopy) ({ data, copy } = this.codec.encodeCopy(value));
     else data = this.codec.encode(value);
     if (data.byteLength > this.supports.maxValueBytes) {
       throw new ConnectorError(

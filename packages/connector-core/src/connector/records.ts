@@ -10,6 +10,11 @@ export interface WriteRecord {
   readonly data: Uint8Array;
   readonly version: number;
   readonly value: JsonValue;
+  /**
+   * At least `data.byteLength` (equal to it unless the record was made without its bytes, see
+   * `ConnectorIdentity.valuesOnly`): what a document store sizes a value by.
+   */
+  readonly sizeBound: number;
 }
 
 /**
@@ -33,6 +38,40 @@ export class EncodedRecord implements WriteRecord {
     this.copy = undefined; // each reader gets its own object
     return copy;
   }
+
+  get sizeBound(): number {
+    return this.data.byteLength;
+  }
+}
+
+/**
+ * A record made for a connector that reads only `value` and `sizeBound` (`valuesOnly`): the
+ * value was validated and copied at call time, but never serialised, since the document store
+ * builds its own representation from the copy. The copy goes to the one reader of `value`.
+ */
+export class CopiedRecord implements WriteRecord {
+  constructor(
+    private copy: JsonValue | undefined,
+    readonly version: number,
+    readonly sizeBound: number,
+  ) {}
+
+  get value(): JsonValue {
+    const copy = this.copy;
+    if (copy === undefined) throw misuse('record.value was already read');
+    this.copy = undefined;
+    return copy;
+  }
+
+  get data(): Uint8Array {
+    throw misuse('record.data is not kept');
+  }
+}
+
+function misuse(what: string): Error {
+  return new Error(
+    `${what}: a connector that declares valuesOnly reads record.value once and never record.data`,
+  );
 }
 
 export function readValue(record: ReadRecord, codec: Codec): JsonValue {
