@@ -4,7 +4,7 @@ import {
   jsonCodec,
   msgpackCodec,
   type Codec,
-  type JsonValue,
+  type ConnectorIdentity,
   type Supports,
   type WriteRecord,
 } from '@connector-kit/connector-core';
@@ -239,69 +239,58 @@ const DOCUMENT_SUPPORTS: Supports = {
   persistent: false,
 };
 
+/** A document store that keeps the records its write hooks are handed (reads find nothing). */
+class RecordingStore extends BaseConnector {
+  readonly records: WriteRecord[] = [];
+  constructor(identity: Omit<ConnectorIdentity, 'name' | 'version'>, codec: Codec = jsonCodec) {
+    super({ codec }, { name: 'documents', version: '0', ...identity });
+  }
+  protected async _open(): Promise<void> {}
+  protected async _close(): Promise<void> {}
+  protected async _get(): Promise<null> {
+    return null;
+  }
+  protected async _delete(): Promise<void> {}
+  protected async _set(_key: string, record: WriteRecord): Promise<void> {
+    this.records.push(record);
+  }
+  protected override async _setMany(items: { key: string; record: WriteRecord }[]): Promise<void> {
+    for (const { record } of items) this.records.push(record);
+  }
+}
+
 describe('BaseConnector for a document store (readsValues)', () => {
   it('hands the copy taken while validating to the first reader of record.value, a fresh decode to later ones', async () => {
-    const seen: JsonValue[] = [];
-    class DocumentStore extends BaseConnector {
-      constructor() {
-        super({}, { name: 'documents', version: '0', supports: DOCUMENT_SUPPORTS, readsValues: true });
-      }
-      protected async _open(): Promise<void> {}
-      protected async _close(): Promise<void> {}
-      protected async _get(): Promise<null> {
-        return null;
-      }
-      protected async _delete(): Promise<void> {}
-      protected async _set(_key: string, record: WriteRecord): Promise<void> {
-        seen.push(record.value, record.value);
-      }
-    }
-    const store = new DocumentStore();
+    const store = new RecordingStore({ supports: DOCUMENT_SUPPORTS, readsValues: true });
     const decode = spyOn(jsonCodec, 'decode').and.callThrough();
     const value = { a: { b: [1, 2] } };
     await store.set('k', value);
+    const record = store.records[0]!;
+    const seen: unknown[] = [record.value, record.value];
     expect(decode).toHaveBeenCalledTimes(1); // only for the second reader
-    expect<unknown>(seen).toEqual([value, value]);
-    expect<unknown>(seen[0]).not.toBe(value);
-    expect<unknown>(seen[1]).not.toBe(seen[0]);
+    expect(seen).toEqual([value, value]);
+    expect(seen[0]).not.toBe(value);
+    expect(seen[1]).not.toBe(seen[0]);
     await store.close();
   });
 });
 
 describe('BaseConnector for a document store that reads values only (valuesOnly)', () => {
   const LIMIT = 200;
-  class ValuesOnlyStore extends BaseConnector {
-    readonly records: WriteRecord[] = [];
-    constructor(codec: Codec = jsonCodec) {
-      super(
-        { codec },
-        {
-          name: 'values-only',
-          version: '0',
-          supports: { ...DOCUMENT_SUPPORTS, bulk: true, maxValueBytes: LIMIT },
-          readsValues: true,
-          valuesOnly: true,
-        },
-      );
-    }
-    protected async _open(): Promise<void> {}
-    protected async _close(): Promise<void> {}
-    protected async _get(): Promise<null> {
-      return null;
-    }
-    protected async _delete(): Promise<void> {}
-    protected async _set(_key: string, record: WriteRecord): Promise<void> {
-      this.records.push(record);
-    }
-    protected override async _setMany(items: { key: string; record: WriteRecord }[]): Promise<void> {
-      for (const { record } of items) this.records.push(record);
-    }
-  }
+  const valuesOnlyStore = (codec?: Codec): RecordingStore =>
+    new RecordingStore(
+      {
+        supports: { ...DOCUMENT_SUPPORTS, bulk: true, maxValueBytes: LIMIT },
+        readsValues: true,
+        valuesOnly: true,
+      },
+      codec,
+    );
 
   it('does not serialise a value whose size bound is within the limit; its one reader gets the private copy', async () => {
     const encode = spyOn(jsonCodec, 'encode').and.callThrough();
     const encodeCopy = spyOn(jsonCodec as Required<Codec>, 'encodeCopy').and.callThrough();
-    const store = new ValuesOnlyStore();
+    const store = valuesOnlyStore();
     const value = { a: { b: [1, 'x'] } };
     await store.set('k', value);
     await store.setBulk([{ key: 'm', value }]);
@@ -321,7 +310,7 @@ describe('BaseConnector for a document store that reads values only (valuesOnly)
   });
 
   it('measures exactly when the bound is over the limit: a value of exactly the limit is stored, one byte more refused', async () => {
-    const store = new ValuesOnlyStore();
+    const store = valuesOnlyStore();
     // Bounded at 6 bytes per character (escapes), but plain ASCII: exactly length + 2 as JSON.
     await store.set('fits', 'a'.repeat(LIMIT - 2));
     expect(store.records[0]!.sizeBound).toBe(LIMIT);
@@ -333,7 +322,7 @@ describe('BaseConnector for a document store that reads values only (valuesOnly)
   });
 
   it('with a codec that cannot bound its output, takes the bytes as before', async () => {
-    const store = new ValuesOnlyStore(msgpackCodec);
+    const store = valuesOnlyStore(msgpackCodec);
     const value = { a: [1, 'x'] };
     await store.set('k', value);
     const record = store.records[0]!;
