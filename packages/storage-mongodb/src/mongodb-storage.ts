@@ -369,7 +369,7 @@ export class MongoStorage extends BaseConnector {
     return this.ensureTtlIndex(name);
   }
 
-  /** `record.value` decodes a fresh copy: the caller may change its own object after `set()`. */
+  /** `record.value` is a private copy taken at call time (the caller may change its own object). */
   private documentFor(location: Location, record: WriteRecord, ttl: number): StoredDocument {
     return buildDocument(location, record.value, record.version, record.sizeBound, ttl);
   }
