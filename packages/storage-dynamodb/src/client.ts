@@ -12,8 +12,9 @@ const ignore = (): void => undefined;
 /**
  * The SDK's default logger is a no-op object whose `info` exists, so its logger middleware builds
  * a redacted copy of every request and response (`logger?.info?.({ input: filter(input), … })`)
- * only to throw it away: ≈ 13 % of the client's CPU for a 25-item BatchWriteItem. Without `info`
- * the optional call is skipped, arguments and all. The connector reports failures itself.
+ * only to throw it away: ≈ 20 % of the client's CPU when writing through 25-item BatchWriteItems
+ * (54 → 42 µs per item). Without `info` the optional call is skipped, arguments and all. The
+ * connector reports failures itself.
  */
 export const QUIET_LOGGER = {
   trace: ignore,
