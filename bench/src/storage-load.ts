@@ -14,6 +14,8 @@ const WINDOW_MS = 1000;
 const VALUE = { payload: 'x'.repeat(80), n: 1 };
 
 async function main(): Promise<void> {
+  // Ends with its parent, however the parent ends (a failed suite does not kill it first).
+  process.on('disconnect', () => process.exit(0));
   const storage = new DynamoDBStorage({ url: process.argv[2]!, createTable: true, prefix: 'storage-load:' });
   storage.on('error', () => undefined);
   await storage.whenReady();

@@ -253,22 +253,25 @@ export class Batcher {
     if (segment.deletes.size > 0)
       for (const part of this.split(segment.deletes)) out.push(new DeleteCommand(part, encodeCommands));
     for (const single of segment.singles) out.push(single);
-    for (const [journalKey, writes] of segment.journaled) {
-      let start = 0;
-      let bytes = 0;
-      for (let i = 0; i < writes.length; i++) {
-        const size = writes[i]!.record?.data.byteLength ?? 0;
-        if (i > start && (i - start >= MAX_WRITES_PER_SCRIPT || bytes + size > MAX_COMMAND_BYTES)) {
-          out.push(
-            new JournaledWritesCommand(journalKey, writes.slice(start, i), this.options.encodeCommands),
-          );
-          start = i;
-          bytes = 0;
-        }
-        bytes += size;
+    for (const [journalKey, writes] of segment.journaled) this.planJournaled(journalKey, writes, out);
+  }
+
+  /** One script call per journal, split where it would pass the write count or command size. */
+  private planJournaled(journalKey: string, writes: JournaledWrite[], out: PlannedCommand[]): void {
+    const command = (part: JournaledWrite[]): PlannedCommand =>
+      new JournaledWritesCommand(journalKey, part, this.options.encodeCommands);
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < writes.length; i++) {
+      const size = writes[i]!.record?.data.byteLength ?? 0;
+      if (i > start && (i - start >= MAX_WRITES_PER_SCRIPT || bytes + size > MAX_COMMAND_BYTES)) {
+        out.push(command(writes.slice(start, i)));
+        start = i;
+        bytes = 0;
       }
-      out.push(new JournaledWritesCommand(journalKey, writes.slice(start), this.options.encodeCommands));
+      bytes += size;
     }
+    out.push(command(writes.slice(start)));
   }
 
   /** Splits by hash slot (cluster) and into chunks of at most maxBatchKeys. */

@@ -264,7 +264,7 @@ export class RedisCache extends BaseConnector {
     options: SetOptions & { journal: string; token: string },
   ): Promise<void> {
     return this.runWrite('setJournaled', key, value, options, (fullKey, record, ttl) => {
-      this.journalClient('setJournaled');
+      this.journalClient('setJournaled'); // refuses a cluster: the script needs one standalone connection
       return this.writeBatcher.journaled(
         this.prefix + options.journal,
         fullKey,
@@ -277,7 +277,7 @@ export class RedisCache extends BaseConnector {
 
   deleteJournaled(key: string, options: { journal: string; token: string }): Promise<void> {
     return this.runKeyed('deleteJournaled', key, true, (fullKey) => {
-      this.journalClient('deleteJournaled');
+      this.journalClient('deleteJournaled'); // refuses a cluster: the script needs one standalone connection
       return this.writeBatcher.journaled(
         this.prefix + options.journal,
         fullKey,

@@ -6,7 +6,7 @@ import { msgpackCodec } from './msgpack-codec';
 export type { Codec } from './codec';
 export { jsonCodec } from './json-codec';
 export { msgpackCodec } from './msgpack-codec';
-export { assertJsonValue, copyJsonValue, MAX_VALUE_DEPTH } from './validate';
+export { assertJsonValue, MAX_VALUE_DEPTH } from './validate';
 
 export type CodecOption = 'json' | 'msgpack' | Codec;
 

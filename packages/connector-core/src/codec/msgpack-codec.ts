@@ -2,7 +2,7 @@ import { decode, encode, ExtensionCodec } from '@msgpack/msgpack';
 import { ConnectorError } from '../errors';
 import type { JsonValue } from '../types';
 import type { Codec } from './codec';
-import { assertJsonValue, copyJsonValue } from './validate';
+import { assertJsonValue, copyJsonValue, setOwn } from './validate';
 
 /**
  * MessagePack decoders refuse (rightly) to assign a `__proto__` map key, because plain assignment
@@ -71,19 +71,8 @@ extensionCodec.register({
   },
 });
 
-function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
-  // Assigning "__proto__" would set the prototype instead of creating the property.
-  if (key === '__proto__') {
-    Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    object[key] = value;
-  }
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const nativeIsWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
-const isWellFormed = (text: string): boolean =>
-  nativeIsWellFormed ? nativeIsWellFormed.call(text) : !LONE_SURROGATE.test(text);
+/** False when `text` has a lone surrogate (Node ≥ 20 has the method; our TypeScript lib lacks its type). */
+const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
 
 /**
  * `value` (already validated) with every string that has a lone surrogate wrapped for the

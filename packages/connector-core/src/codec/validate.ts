@@ -141,6 +141,15 @@ function visitChecked(
   }
 }
 
+/** Sets an own data property, "__proto__" included (assigning it would set the prototype instead). */
+export function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    object[key] = value;
+  }
+}
+
 /** A plain array with the same elements (and holes) as `v`, each read once. */
 function arrayCopy(v: readonly unknown[]): unknown[] {
   // slice() of a plain array is a plain array; of a subclass it would build the subclass.
@@ -194,17 +203,7 @@ function copyOf(v: object, depth: number, ancestors: object[]): unknown {
         } catch (err) {
           throw within(err, key);
         }
-        // Assigning "__proto__" would set the prototype instead of replacing the property.
-        if (key === '__proto__') {
-          Object.defineProperty(object, key, {
-            value: copy,
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        } else {
-          object[key] = copy;
-        }
+        setOwn(object, key, copy);
       } else {
         const refused = checkPrimitive(item);
         if (refused !== null) {

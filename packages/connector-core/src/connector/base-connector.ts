@@ -479,7 +479,6 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   ): Promise<void> | void {
     const [options, callback] = splitArgs(optionsOrCallback, maybeCallback);
     const items: { key: string; record: WriteRecord }[] = [];
-    const keys: string[] = [];
     let ttl: number;
     try {
       if (!Array.isArray(entries))
@@ -495,19 +494,23 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
           );
         }
         this.checkKey(entry.key);
-        const key = this.prefix + entry.key;
-        keys.push(key);
-        items.push({ key, record: this.encodeRecord(entry.value, entry.version ?? options?.version) });
+        const record = this.encodeRecord(entry.value, entry.version ?? options?.version);
+        items.push({ key: this.prefix + entry.key, record });
       }
     } catch (err) {
       return deliver(this.rejectNow('setBulk', err), callback);
     }
     if (items.length === 0) return deliver(Promise.resolve(), callback);
     return deliver(
-      this.run('setBulk', keys, true, async () => {
-        if (this._setMany) await this._setMany(items, ttl);
-        else await Promise.all(items.map((i) => this._set(i.key, i.record, ttl)));
-      }),
+      this.run(
+        'setBulk',
+        items.map((i) => i.key),
+        true,
+        async () => {
+          if (this._setMany) await this._setMany(items, ttl);
+          else await Promise.all(items.map((i) => this._set(i.key, i.record, ttl)));
+        },
+      ),
       callback,
     );
   }

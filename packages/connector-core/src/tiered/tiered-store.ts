@@ -323,46 +323,47 @@ export class TieredStore extends BaseConnector {
   // Writes
 
   protected _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
-    return this.write(key, 'set', record, ttl);
+    return this.write(key, record, ttl);
   }
 
   protected _delete(key: string): Promise<void> {
-    return this.write(key, 'delete', null, 0);
+    return this.write(key, null, 0);
   }
 
   /**
    * The common case, write-behind with room in the queue, runs without an async frame of its
-   * own: a tiered set should cost little more than the cache write it waits for.
+   * own: a tiered set should cost little more than the cache write it waits for. A null record
+   * is a delete, here and in the helpers below.
    */
-  private write(key: string, op: 'set' | 'delete', record: WriteRecord | null, ttl: number): Promise<void> {
+  private write(key: string, record: WriteRecord | null, ttl: number): Promise<void> {
     this.noteWrite(key);
     const toStorage = !this.isExcluded(key);
     if (!toStorage || this.writeMode === 'write-through')
-      return this.writeUnqueued(key, op, record, ttl, toStorage);
+      return this.writeUnqueued(key, record, ttl, toStorage);
     // Room is reserved before the caches are touched: a full queue delays or refuses the write
     // instead of leaving a cache ahead of a storage write that can never be queued.
     const bytes = WriteBehindQueue.sizeOf(key, record?.data ?? null);
     const reservation = this.queue.tryReserve(bytes);
-    if (reservation) return this.writeBehind(key, op, record, ttl, reservation);
+    if (reservation) return this.writeBehind(key, record, ttl, reservation);
     return this.queue
       .reserve(bytes, this.operationTimeoutMs)
-      .then((r) => this.writeBehind(key, op, record, ttl, r));
+      .then((r) => this.writeBehind(key, record, ttl, r));
   }
 
   private writeBehind(
     key: string,
-    op: 'set' | 'delete',
     record: WriteRecord | null,
     ttl: number,
     reservation: Reservation,
   ): Promise<void> {
     // A write coalescing into a pending, journaled write of its key relies on that mark: the
     // cache write is then a plain one (a hot key is journaled once per writeDelayMs).
+    const op = record === null ? 'delete' : 'set';
     const ride = this.journalCache ? this.queue.ride(key, op) : null;
     const token = ride ? ride.token : this.journalCache ? this.nextToken() : null;
     let cacheWrite: Promise<void>;
     try {
-      cacheWrite = this.writeCaches(key, op, record, ttl, ride ? null : token);
+      cacheWrite = this.writeCaches(key, record, ttl, ride ? null : token);
     } catch (err) {
       // A tier that throws instead of rejecting must not keep the reservation or the ride.
       cacheWrite = Promise.reject(err);
@@ -376,7 +377,7 @@ export class TieredStore extends BaseConnector {
       (err: unknown) => {
         this.queue.cancel(reservation);
         if (ride) this.queue.unride(ride);
-        return this.afterCacheFailure(key, op, record, ttl, err, true);
+        return this.afterCacheFailure(key, record, ttl, err, true);
       },
     );
   }
@@ -384,22 +385,20 @@ export class TieredStore extends BaseConnector {
   /** Write-through, and keys excluded from storage: no queue. */
   private async writeUnqueued(
     key: string,
-    op: 'set' | 'delete',
     record: WriteRecord | null,
     ttl: number,
     toStorage: boolean,
   ): Promise<void> {
     try {
-      await this.writeCaches(key, op, record, ttl, null);
+      await this.writeCaches(key, record, ttl, null);
     } catch (err) {
-      return this.afterCacheFailure(key, op, record, ttl, err, toStorage);
+      return this.afterCacheFailure(key, record, ttl, err, toStorage);
     }
-    if (toStorage) await this.writeStorageNow(key, op, record, ttl);
+    if (toStorage) await this.writeStorageNow(key, record, ttl);
   }
 
   private async afterCacheFailure(
     key: string,
-    op: 'set' | 'delete',
     record: WriteRecord | null,
     ttl: number,
     err: unknown,
@@ -407,26 +406,24 @@ export class TieredStore extends BaseConnector {
   ): Promise<void> {
     if (!toStorage || this.onCacheFailure !== 'write-through') throw err;
     // The cache is down: make storage the source of truth and drop stale cache copies.
-    await this.writeStorageNow(key, op, record, ttl);
+    await this.writeStorageNow(key, record, ttl);
     this.invalidateCaches(key);
     this.reportError(err);
   }
 
   private writeCaches(
     key: string,
-    op: 'set' | 'delete',
     record: WriteRecord | null,
     ttl: number,
     token: string | null,
   ): Promise<void> {
-    if (this.caches.length === 1) return this.writeCache(0, key, op, record, ttl, token);
-    return this.writeCacheTiers(key, op, record, ttl, token);
+    if (this.caches.length === 1) return this.writeCache(0, key, record, ttl, token);
+    return this.writeCacheTiers(key, record, ttl, token);
   }
 
   /** Several caches: one after the other, in order. */
   private async writeCacheTiers(
     key: string,
-    op: 'set' | 'delete',
     record: WriteRecord | null,
     ttl: number,
     token: string | null,
@@ -434,7 +431,7 @@ export class TieredStore extends BaseConnector {
     let written = 0;
     try {
       for (; written < this.caches.length; written++) {
-        await this.writeCache(written, key, op, record, ttl, token);
+        await this.writeCache(written, key, record, ttl, token);
       }
     } catch (err) {
       // Tiers written before the failure would now disagree with the rest: drop their copies.
@@ -446,7 +443,6 @@ export class TieredStore extends BaseConnector {
   private writeCache(
     index: number,
     key: string,
-    op: 'set' | 'delete',
     record: WriteRecord | null,
     ttl: number,
     token: string | null,
@@ -454,14 +450,14 @@ export class TieredStore extends BaseConnector {
     const cache = this.caches[index]!;
     if (token !== null && cache === this.journalCache) {
       const journal = { journal: this.journalName, token };
-      if (op === 'delete') return this.journalCache.deleteJournaled(key, journal);
-      const options = { ...writeOptions(record!.version, ttl), ...journal };
-      return this.journalCache.setJournaled(key, this.valueFor(index, record!), options);
+      if (record === null) return this.journalCache.deleteJournaled(key, journal);
+      const options = { ...writeOptions(record.version, ttl), ...journal };
+      return this.journalCache.setJournaled(key, this.valueFor(index, record), options);
     }
     const direct = this.directCaches[index]?.[DIRECT_WRITE](key, record, ttl, this.codec);
     if (direct) return direct;
-    if (op === 'delete') return cache.delete(key);
-    return cache.set(key, this.valueFor(index, record!), writeOptions(record!.version, ttl));
+    if (record === null) return cache.delete(key);
+    return cache.set(key, this.valueFor(index, record), writeOptions(record.version, ttl));
   }
 
   /** What tier `index` is given to store: our bytes as they are where it accepts them, else a fresh value. */
@@ -474,20 +470,15 @@ export class TieredStore extends BaseConnector {
     for (const cache of this.caches) cache.delete(key).catch(() => undefined);
   }
 
-  private async writeStorageNow(
-    key: string,
-    op: 'set' | 'delete',
-    record: WriteRecord | null,
-    ttl: number,
-  ): Promise<void> {
+  private async writeStorageNow(key: string, record: WriteRecord | null, ttl: number): Promise<void> {
     this.counters.storageWrites++;
-    if (op === 'set')
+    if (record === null) await this.storage.delete(key);
+    else
       await this.storage.set(
         key,
-        this.valueFor(this.caches.length, record!),
-        writeOptions(record!.version, ttl),
+        this.valueFor(this.caches.length, record),
+        writeOptions(record.version, ttl),
       );
-    else await this.storage.delete(key);
   }
 
   private async writeBatchToStorage(batch: readonly QueuedWrite[]): Promise<void> {

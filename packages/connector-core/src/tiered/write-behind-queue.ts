@@ -442,10 +442,13 @@ export class WriteBehindQueue {
   private schedulePump(now = Date.now()): void {
     // A full batch leaves now; a partial one waits (at most lingerMs) for company, and nothing
     // leaves before its write delay is over (pump would stop at the oldest entry anyway).
-    if (this.pending.size >= this.options.batchSize && (this.urgent || now >= this.notDueBefore)) {
-      const dueIn = this.oldestDueIn(now);
-      if (dueIn <= 0 || this.urgent) this.pump(false);
-      else this.notDueBefore = now + dueIn;
+    if (this.pending.size >= this.options.batchSize) {
+      if (this.urgent) this.pump(false);
+      else if (now >= this.notDueBefore) {
+        const dueIn = this.oldestDueIn(now);
+        if (dueIn <= 0) this.pump(false);
+        else this.notDueBefore = now + dueIn;
+      }
     }
     if (this.pending.size === 0 || this.lingerTimer || this.retryTimer) return;
     if (this.activeBatches >= this.options.concurrency) return; // the next completion pumps again
