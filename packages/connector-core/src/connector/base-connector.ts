@@ -19,6 +19,7 @@ import { deliver } from './callbacks';
 import { DIRECT_WRITE, type DirectWritable } from './direct-write';
 import { bytesOfEncoded, isEncodedValue, markAcceptsEncodedValues } from './encoded-value';
 import { validateKey } from './keys';
+import { KeyOrder } from './key-order';
 import { CopiedRecord, EncodedRecord, readValue, type ReadRecord, type WriteRecord } from './records';
 import { StatsRecorder } from './stats';
 
@@ -79,7 +80,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   private readonly preservesOrder: boolean;
   private readonly readsValues: boolean;
   private readonly valuesOnly: boolean;
-  private readonly keyTails = new Map<string, Promise<void>>();
+  private readonly keyOrder = new KeyOrder();
   private openAttempts = 0;
   private openRetryTimer: NodeJS.Timeout | null = null;
   private opening: Promise<void> | null = null;
@@ -765,7 +766,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       const start = (): void => {
         let promise: Promise<T>;
         try {
-          promise = this.preservesOrder ? work() : this.ordered(keys, isWrite, work);
+          promise = this.preservesOrder ? work() : this.keyOrder.run(keys, isWrite, work);
         } catch (err) {
           finish(err);
           return;
@@ -788,26 +789,6 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
         this.readyWaiters.add(readyWaiter);
       }
     });
-  }
-
-  /** Chains work behind earlier writes on the same keys; writes become the new tail. */
-  private ordered<T>(keys: string[], isWrite: boolean, work: () => Promise<T>): Promise<T> {
-    const before: Promise<void>[] = [];
-    if (this.keyTails.size > 0) {
-      for (const key of keys) {
-        const tail = this.keyTails.get(key);
-        if (tail) before.push(tail);
-      }
-    }
-    const result = before.length === 0 ? work() : Promise.all(before).then(work);
-    if (isWrite) {
-      const tail = result.then(noop, noop);
-      for (const key of keys) this.keyTails.set(key, tail);
-      void tail.then(() => {
-        for (const key of keys) if (this.keyTails.get(key) === tail) this.keyTails.delete(key);
-      });
-    }
-    return result;
   }
 }
 
