@@ -588,7 +588,13 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
    * the store with `codec`, and the store's own operation bounds the time. Only while ready,
    * when the backend keeps order itself and the codec is ours; null sends the store to `set`.
    */
-  [DIRECT_WRITE](key: string, record: WriteRecord | null, ttl: number, codec: Codec): Promise<void> | null {
+  [DIRECT_WRITE](
+    key: string,
+    record: WriteRecord | null,
+    ttl: number,
+    codec: Codec,
+    settled?: (err: ConnectorError | null) => void,
+  ): Promise<void> | null {
     if (!this.ready || this.closed || !this.preservesOrder || codec !== this.codec) return null;
     const ttlMs = record === null ? 0 : ttl > 0 ? ttl : this.defaultTtl;
     if (ttlMs > 0 && !this.supports.ttl) return null;
@@ -605,9 +611,14 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       work = Promise.reject(err);
     }
     return work.then(
-      () => this.recorder.recordOperation(operation, performance.now() - started),
+      () => {
+        this.recorder.recordOperation(operation, performance.now() - started);
+        settled?.(null);
+      },
       (err: unknown) => {
-        throw this.operationError(operation, err);
+        const error = this.operationError(operation, err);
+        settled?.(error);
+        throw error;
       },
     );
   }

@@ -1,4 +1,5 @@
 import type { Codec } from '../codec';
+import type { ConnectorError } from '../errors';
 import type { WriteRecord } from './records';
 
 /*
@@ -17,9 +18,17 @@ export const DIRECT_WRITE: unique symbol = Symbol('connector-kit.direct-write');
 export interface DirectWritable {
   /**
    * Writes `record` (null: deletes) under `key` (without this tier's prefix), `ttl` ms (0: the
-   * tier's default). Null when the shortcut does not apply now.
+   * tier's default). Null when the shortcut does not apply now. `settled` is called once the
+   * write is done, with null or the error the promise then rejects with, just before the promise
+   * settles (so the store needs no promise reaction of its own).
    */
-  [DIRECT_WRITE](key: string, record: WriteRecord | null, ttl: number, codec: Codec): Promise<void> | null;
+  [DIRECT_WRITE](
+    key: string,
+    record: WriteRecord | null,
+    ttl: number,
+    codec: Codec,
+    settled?: (err: ConnectorError | null) => void,
+  ): Promise<void> | null;
 }
 
 export function isDirectWritable(connector: unknown): connector is DirectWritable {

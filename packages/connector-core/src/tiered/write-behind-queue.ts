@@ -318,22 +318,21 @@ export class WriteBehindQueue {
     if (ride) this.endRide(ride);
     const seq = ++this.seq;
     this.counters.enqueued++;
-    const now = Date.now();
-    const expiresAt = write.op === 'set' && write.ttl > 0 ? now + write.ttl : 0;
+    const timed = write.op === 'set' && write.ttl > 0;
+    if (ride) {
+      // A ridden entry is still pending (riders keep it from being dispatched): no lookup. Nor
+      // does coalescing into it change the pending set or its order, so the pump's timer, armed
+      // while writes are pending, will take it; only someone waiting (flush, room) cannot wait.
+      const entry = ride.entry as Entry;
+      this.coalesce(entry, write, timed ? Date.now() + write.ttl : 0, reservation.bytes);
+      if (entry.riders === 0 && this.urgent) this.pump(true);
+      return;
+    }
     const existing = this.pending.get(write.key);
+    const now = Date.now();
+    const expiresAt = timed ? now + write.ttl : 0;
     if (existing) {
-      // Coalesce: keep the place (and firstSeq) of the older write, carry the newer content —
-      // in place, because rides hold on to the entry (its riders keep it from being dispatched).
-      this.counters.coalesced++;
-      this.release(1, existing.bytes);
-      existing.op = write.op;
-      existing.data = write.data;
-      existing.version = write.version;
-      existing.ttl = write.ttl;
-      existing.expiresAt = expiresAt;
-      existing.token = write.token;
-      existing.bytes = reservation.bytes;
-      existing.attempts = 0;
+      this.coalesce(existing, write, expiresAt, reservation.bytes);
     } else {
       this.pending.set(write.key, {
         key: write.key,
@@ -351,6 +350,23 @@ export class WriteBehindQueue {
       });
     }
     this.schedulePump(now);
+  }
+
+  /**
+   * Replaces a pending write with a newer one of its key, keeping the older one's place (and
+   * firstSeq) — in place, because rides hold on to the entry.
+   */
+  private coalesce(existing: Entry, write: QueuedWrite, expiresAt: number, bytes: number): void {
+    this.counters.coalesced++;
+    this.release(1, existing.bytes);
+    existing.op = write.op;
+    existing.data = write.data;
+    existing.version = write.version;
+    existing.ttl = write.ttl;
+    existing.expiresAt = expiresAt;
+    existing.token = write.token;
+    existing.bytes = bytes;
+    existing.attempts = 0;
   }
 
   /** The newest queued write for a key (pending before in flight): read-your-writes. */
