@@ -12,15 +12,26 @@ export class LatencyHistogram {
   private total = 0;
   private maxMs = 0;
 
-  record(ms: number): void {
+  /**
+   * The bucket of a latency: 0 below 1 µs, else 1 + 8·⌊log2 µs⌋ + the eighth of that power of two
+   * it falls in (capped at the last bucket). Every operation of every connector records one, so
+   * the exponent comes from Math.clz32 rather than Math.log2 (≈ 8 instead of 60–85 ns).
+   */
+  static bucketOf(ms: number): number {
     const us = ms * 1000;
-    let index = 0;
-    if (us >= 1) {
-      const exp = Math.floor(Math.log2(us));
-      const frac = us / 2 ** exp - 1; // in [0, 1)
-      index = Math.min(MAX_BUCKETS - 1, 1 + exp * SUB_BUCKETS + Math.floor(frac * SUB_BUCKETS));
-    }
-    this.counts[index]! += 1;
+    if (!(us >= 1)) return 0;
+    // ⌊log2 us⌋: clz32 reads us as an integer (truncated), which has the same power of two; past
+    // 2^31 µs (35 minutes) it cannot, and Math.log2 takes over.
+    const exp = us < 2 ** 31 ? 31 - Math.clz32(us) : Math.floor(Math.log2(us));
+    const power = 2 ** exp;
+    return Math.min(
+      MAX_BUCKETS - 1,
+      1 + exp * SUB_BUCKETS + Math.floor(((us - power) * SUB_BUCKETS) / power),
+    );
+  }
+
+  record(ms: number): void {
+    this.counts[LatencyHistogram.bucketOf(ms)]! += 1;
     this.total += 1;
     if (ms > this.maxMs) this.maxMs = ms;
   }
