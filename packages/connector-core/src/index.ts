@@ -49,3 +49,8 @@ export {
   type QueuedWrite,
 } from './tiered/write-behind-queue';
 export { isJournalingCache, type JournalingCache, type JournalEntry } from './tiered/journal';
+export {
+  WorkerConnector,
+  WORKER_CONNECTOR_DEFAULTS,
+  type WorkerConnectorOptions,
+} from './worker/worker-connector';
