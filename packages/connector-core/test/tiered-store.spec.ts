@@ -6,6 +6,7 @@ import {
   TieredStore,
   jsonCodec,
   type JsonValue,
+  type WriteRecord,
 } from '@connector-kit/connector-core';
 import { describeConnector, eventually, expectCode, sleep } from '@connector-kit/test-suite';
 import { FlakyStorage } from './flaky-storage';
@@ -315,6 +316,54 @@ describe('TieredStore behaviour', () => {
     await store.set('k', 3);
     await store.flush(2000);
     expect<unknown>(await storage.get('k')).toBe(3);
+    await store.close();
+  });
+
+  it('a write the cache tier rejects through its shortcut gives back its queue room and its ride', async () => {
+    // A kit cache (so the store writes through its DIRECT_WRITE shortcut) that journals, so later
+    // writes of a pending key ride its mark; its backend write rejects on cue.
+    class FailingJournalCache extends MemoryCache {
+      readonly journaling = true as const;
+      failWrites = false;
+      protected override _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
+        if (this.failWrites) return Promise.reject(new Error('cache write refused'));
+        return super._set(key, record, ttl);
+      }
+      setJournaled(
+        key: string,
+        value: JsonValue,
+        options: { version?: number; ttl?: number },
+      ): Promise<void> {
+        return this.set(key, value, options);
+      }
+      deleteJournaled(key: string): Promise<void> {
+        return this.delete(key);
+      }
+      readJournal(): Promise<never[]> {
+        return Promise.resolve([]);
+      }
+      clearJournal(): Promise<void> {
+        return Promise.resolve();
+      }
+    }
+    const cache = new FailingJournalCache();
+    const storage = new FlakyStorage({ logger: quiet });
+    const store = new TieredStore({ caches: [cache], storage, logger: quiet });
+    await store.set('k', 1); // journaled: pending, with a mark later writes of k ride
+    const before = store.stats().tiered.queue;
+    cache.failWrites = true;
+    const err = await expectCode(store.set('k', 2), 'BACKEND'); // rides, goes direct, is refused
+    expect(err.message).toContain('cache write refused');
+    await expectCode(store.set('other', 2), 'BACKEND'); // no pending entry: no ride, direct, refused
+    const after = store.stats().tiered.queue;
+    expect(after.depth).toBe(before.depth);
+    expect(after.bytes).toBe(before.bytes);
+    cache.failWrites = false;
+    await store.set('k', 3);
+    // The refused ride was given back: the entry is not held, flush completes.
+    await store.flush(2000);
+    expect<unknown>(await storage.getBulk(['k', 'other'])).toEqual([3, null]);
+    expect<unknown>(await store.get('k')).toBe(3);
     await store.close();
   });
 
