@@ -54,6 +54,23 @@ function setup(
   return { l1, l2, storage, store, errors };
 }
 
+/** A memory cache that plays a journaling cache (marks nothing): the store journals and rides through it. */
+class JournalingMemoryCache extends MemoryCache {
+  readonly journaling = true as const;
+  setJournaled(key: string, value: JsonValue, options: { version?: number; ttl?: number }): Promise<void> {
+    return this.set(key, value, options);
+  }
+  deleteJournaled(key: string): Promise<void> {
+    return this.delete(key);
+  }
+  readJournal(): Promise<never[]> {
+    return Promise.resolve([]);
+  }
+  clearJournal(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
 /** The `details.field` of the error `fn` throws. */
 function field(fn: () => unknown): unknown {
   try {
@@ -281,25 +298,15 @@ describe('TieredStore behaviour', () => {
 
   it('a cache tier that throws instead of rejecting fails the write and gives back its queue room', async () => {
     // A journaling cache of someone else's making whose journaled write throws synchronously.
-    class ThrowingJournalCache extends MemoryCache {
-      readonly journaling = true as const;
+    class ThrowingJournalCache extends JournalingMemoryCache {
       throwNow = false;
-      setJournaled(
+      override setJournaled(
         key: string,
         value: JsonValue,
         options: { version?: number; ttl?: number },
       ): Promise<void> {
         if (this.throwNow) throw new Error('thrown, not rejected');
-        return this.set(key, value, options);
-      }
-      deleteJournaled(key: string): Promise<void> {
-        return this.delete(key);
-      }
-      readJournal(): Promise<never[]> {
-        return Promise.resolve([]);
-      }
-      clearJournal(): Promise<void> {
-        return Promise.resolve();
+        return super.setJournaled(key, value, options);
       }
     }
     const cache = new ThrowingJournalCache();
@@ -322,28 +329,11 @@ describe('TieredStore behaviour', () => {
   it('a write the cache tier rejects through its shortcut gives back its queue room and its ride', async () => {
     // A kit cache (so the store writes through its DIRECT_WRITE shortcut) that journals, so later
     // writes of a pending key ride its mark; its backend write rejects on cue.
-    class FailingJournalCache extends MemoryCache {
-      readonly journaling = true as const;
+    class FailingJournalCache extends JournalingMemoryCache {
       failWrites = false;
       protected override _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
         if (this.failWrites) return Promise.reject(new Error('cache write refused'));
         return super._set(key, record, ttl);
-      }
-      setJournaled(
-        key: string,
-        value: JsonValue,
-        options: { version?: number; ttl?: number },
-      ): Promise<void> {
-        return this.set(key, value, options);
-      }
-      deleteJournaled(key: string): Promise<void> {
-        return this.delete(key);
-      }
-      readJournal(): Promise<never[]> {
-        return Promise.resolve([]);
-      }
-      clearJournal(): Promise<void> {
-        return Promise.resolve();
       }
     }
     const cache = new FailingJournalCache();

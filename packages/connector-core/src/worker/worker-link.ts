@@ -129,8 +129,22 @@ export class WorkerLink {
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      try {
+        this.worker.postMessage({ ...call, id }, transfer);
+      } catch (err) {
+        reject(
+          new ConnectorError(
+            'BACKEND',
+            `Could not send ${call.op} to the worker thread running ${this.label}`,
+            {
+              cause: err,
+              details: { worker: this.label },
+            },
+          ),
+        );
+        return;
+      }
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...call, id }, transfer);
     });
   }
 
