@@ -127,7 +127,8 @@ export const suite: BenchSuite = {
       const RAW = 'raw mongodb driver';
       const CONNECTOR = 'connector';
       const UNBATCHED = 'connector (autoBatch: false)';
-      const operations: { op: string; notes?: string; sides: Side[] }[] = [
+      // slowCalls: a call takes milliseconds (100+ at c=64), so its slices are longer (see compare).
+      const operations: { op: string; notes?: string; slowCalls?: boolean; sides: Side[] }[] = [
         {
           op: 'set',
           sides: [
@@ -155,6 +156,7 @@ export const suite: BenchSuite = {
         {
           op: `setBulk(${BULK})`,
           notes: `${BULK} records per call`,
+          slowCalls: true,
           sides: [
             { target: RAW, fn: (i) => rawBulk(i) },
             { target: CONNECTOR, fn: (i) => connectorBulk(i) },
@@ -182,17 +184,23 @@ export const suite: BenchSuite = {
         concurrency: number,
         sides: Side[],
         notes?: string,
+        slowCalls = false,
       ): Promise<void> => {
-        const sliceMs = Math.max(250, Math.round(defaultDurationMs() / 6));
+        // A slice starts with every caller issuing at once and ends waiting for the slowest call
+        // in flight. With calls of ~100 ms (setBulk at c=64) a 333 ms slice would be mostly
+        // that start and end, not the steady state: such ops get 6× longer slices and warm-ups.
+        const scale = slowCalls ? 6 : 1;
+        const sliceMs = Math.max(250, Math.round(defaultDurationMs() / 6)) * scale;
+        const warmUpMs = SLICE_WARM_UP_MS * scale;
         const results = sides.map(() => [] as SliceResult[]);
         for (let s = 0; s < SLICES; s++) {
           for (let k = 0; k < sides.length; k++) {
             const index = (s + k) % sides.length;
             const before = process.cpuUsage();
-            const result = await runClosedLoop(concurrency, sides[index]!.fn, sliceMs, SLICE_WARM_UP_MS);
+            const result = await runClosedLoop(concurrency, sides[index]!.fn, sliceMs, warmUpMs);
             const used = process.cpuUsage(before);
             // Client CPU (this process only, the server excluded), without the slice's warm-up share.
-            const cpu = ((used.user + used.system) * sliceMs) / (sliceMs + SLICE_WARM_UP_MS);
+            const cpu = ((used.user + used.system) * sliceMs) / (sliceMs + warmUpMs);
             results[index]!.push({ ...result, cpuUsPerOp: result.ops > 0 ? cpu / result.ops : 0 });
           }
         }
@@ -215,10 +223,10 @@ export const suite: BenchSuite = {
         });
       };
       for (const concurrency of [1, 64]) {
-        for (const { op, notes, sides } of operations) {
+        for (const { op, notes, slowCalls, sides } of operations) {
           // At concurrency 1 a lone call takes the unbatched path anyway: that side adds nothing.
           const measured = concurrency > 1 ? sides : sides.filter((side) => side.target !== UNBATCHED);
-          await compare(op, concurrency, measured, notes);
+          await compare(op, concurrency, measured, notes, slowCalls);
         }
       }
       ctx.note(
