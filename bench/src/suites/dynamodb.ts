@@ -225,12 +225,9 @@ export const suite: BenchSuite = {
           );
           return { items, busyMs: performance.eventLoopUtilization(before).active };
         };
-        const sides = [
-          { target: 'connector setBulk(100) ×4 in flight', connector: connector as Connector },
-          {
-            target: 'WorkerConnector(dynamodb) setBulk(100) ×4 in flight',
-            connector: offloaded as Connector,
-          },
+        const sides: { target: string; connector: Connector }[] = [
+          { target: 'connector setBulk(100) ×4 in flight', connector },
+          { target: 'WorkerConnector(dynamodb) setBulk(100) ×4 in flight', connector: offloaded },
         ];
         const totals = sides.map(() => ({ items: 0, busyMs: 0, ms: 0 }));
         for (let slice = 0; slice < 2 + 4; slice++) {

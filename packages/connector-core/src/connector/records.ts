@@ -1,5 +1,5 @@
 import type { Codec } from '../codec';
-import type { JsonValue } from '../types';
+import type { JsonValue, SetOptions } from '../types';
 
 /**
  * What a driver is handed to write: the serialised bytes and the version. `value` decodes a
@@ -76,4 +76,13 @@ function misuse(what: string): Error {
 
 export function readValue(record: ReadRecord, codec: Codec): JsonValue {
   return 'value' in record ? record.value : codec.decode(record.data);
+}
+
+/**
+ * The options of a write handed on to another connector (a tier, the connector in a worker
+ * thread): the version, and the TTL only when there is one, so that connector's own default
+ * applies otherwise.
+ */
+export function writeOptions(version: number, ttl: number): SetOptions {
+  return ttl > 0 ? { version, ttl } : { version };
 }

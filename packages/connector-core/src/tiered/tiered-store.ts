@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { BaseConnector } from '../connector/base-connector';
 import { DIRECT_WRITE, isDirectWritable, type DirectWritable } from '../connector/direct-write';
 import { acceptsEncodedValues, encodedValue } from '../connector/encoded-value';
-import type { ReadRecord, WriteRecord } from '../connector/records';
+import { writeOptions, type ReadRecord, type WriteRecord } from '../connector/records';
 import type { ConnectorOptions } from '../config/options';
 import { ConnectorError } from '../errors';
-import type { Connector, Entry, JsonValue, SetOptions } from '../types';
+import type { Connector, Entry, JsonValue } from '../types';
 import { isJournalingCache, type JournalEntry, type JournalingCache } from './journal';
 import { SingleFlight } from './single-flight';
 import {
@@ -610,11 +610,6 @@ export class TieredStore extends BaseConnector {
   private nextToken(): string {
     return `${this.tokenPrefix}:${(this.tokenCounter++).toString(36)}`;
   }
-}
-
-/** Options of a tier write: the version, and the TTL when there is one. */
-function writeOptions(version: number, ttl: number): SetOptions {
-  return ttl > 0 ? { version, ttl } : { version };
 }
 
 /** What a queued write says about its key: absent once deleted or expired. */

@@ -76,16 +76,32 @@ export class WorkerConnector extends BaseConnector {
     };
     const label = `${redactConnectionString(options.url)} (worker)`;
     const startTimeoutMs = options.startTimeoutMs ?? WORKER_CONNECTOR_DEFAULTS.startTimeoutMs;
-    let connector: WorkerConnector | null = null;
-    const link = await WorkerLink.spawn(init, label, startTimeoutMs, {
-      error: (err) => connector?.reportError(err),
-      exit: (err) => connector?.lost(err),
-    });
-    connector = new WorkerConnector(options, init, label, link);
-    return connector;
+    const owner: { connector: WorkerConnector | null } = { connector: null };
+    const link = await WorkerConnector.spawn(init, label, startTimeoutMs, owner);
+    owner.connector = new WorkerConnector(options, init, label, startTimeoutMs, link);
+    return owner.connector;
   }
 
-  private constructor(options: WorkerConnectorOptions, init: WorkerInit, label: string, link: WorkerLink) {
+  /** A thread whose connector's events and end go to `owner` (not yet built on the first start). */
+  private static spawn(
+    init: WorkerInit,
+    label: string,
+    startTimeoutMs: number,
+    owner: { connector: WorkerConnector | null },
+  ): Promise<WorkerLink> {
+    return WorkerLink.spawn(init, label, startTimeoutMs, {
+      error: (err) => owner.connector?.reportError(err),
+      exit: (err) => owner.connector?.lost(err),
+    });
+  }
+
+  private constructor(
+    options: WorkerConnectorOptions,
+    init: WorkerInit,
+    label: string,
+    startTimeoutMs: number,
+    link: WorkerLink,
+  ) {
     const { url: _url, connector: _connector, preload: _preload, ...own } = options;
     super(
       { ...own, prefix: '', codec: init.codec },
@@ -100,7 +116,7 @@ export class WorkerConnector extends BaseConnector {
     this.init = init;
     this.label = label;
     this.link = link;
-    this.startTimeoutMs = options.startTimeoutMs ?? WORKER_CONNECTOR_DEFAULTS.startTimeoutMs;
+    this.startTimeoutMs = startTimeoutMs;
     this.restartDelayMs = options.restartDelayMs ?? WORKER_CONNECTOR_DEFAULTS.restartDelayMs;
     this.restartMaxDelayMs = options.restartMaxDelayMs ?? WORKER_CONNECTOR_DEFAULTS.restartMaxDelayMs;
   }
@@ -124,74 +140,59 @@ export class WorkerConnector extends BaseConnector {
     }
   }
 
-  protected async _get(key: string): Promise<ReadRecord | null> {
-    return (await this.call({ op: 'get', key })) as ReadRecord | null;
+  // The hooks return the link's promise itself: no async frame of their own on the way.
+  protected _get(key: string): Promise<ReadRecord | null> {
+    return this.call({ op: 'get', key });
   }
 
-  protected override async _head(key: string): Promise<number | null> {
-    return (await this.call({ op: 'head', key })) as number | null;
+  protected override _head(key: string): Promise<number | null> {
+    return this.call({ op: 'head', key });
   }
 
-  protected async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
-    await this.call({ op: 'set', key, data: compact(record.data), version: record.version, ttl });
+  protected _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
+    return this.call({ op: 'set', key, data: compact(record.data), version: record.version, ttl });
   }
 
-  protected async _delete(key: string): Promise<void> {
-    await this.call({ op: 'delete', key });
+  protected _delete(key: string): Promise<void> {
+    return this.call({ op: 'delete', key });
   }
 
-  protected override async _compareAndSet(
+  protected override _compareAndSet(
     key: string,
     record: WriteRecord,
     expectedVersion: number | null,
     ttl: number,
   ): Promise<boolean> {
-    const call: Call = {
-      op: 'compareAndSet',
-      key,
-      data: compact(record.data),
-      version: record.version,
-      ttl,
-      expectedVersion,
-    };
-    return (await this.call(call)) as boolean;
+    const data = compact(record.data);
+    return this.call({ op: 'compareAndSet', key, data, version: record.version, ttl, expectedVersion });
   }
 
   protected override async _getMany(keys: string[]): Promise<(ReadRecord | null)[]> {
-    const reply = (await this.call({ op: 'getMany', keys })) as { versions: number[]; values: PackedValues };
+    const reply = await this.call<{ versions: number[]; values: PackedValues }>({ op: 'getMany', keys });
     return unpackValues(reply.values).map((data, i) =>
       data === null ? null : { version: reply.versions[i]!, data },
     );
   }
 
-  protected override async _headMany(keys: string[]): Promise<(number | null)[]> {
-    return (await this.call({ op: 'headMany', keys })) as (number | null)[];
+  protected override _headMany(keys: string[]): Promise<(number | null)[]> {
+    return this.call({ op: 'headMany', keys });
   }
 
-  protected override async _setMany(
-    items: { key: string; record: WriteRecord }[],
-    ttl: number,
-  ): Promise<void> {
+  protected override _setMany(items: { key: string; record: WriteRecord }[], ttl: number): Promise<void> {
     const values = packValues(items.map((item) => item.record.data));
-    await this.call(
-      {
-        op: 'setMany',
-        keys: items.map((item) => item.key),
-        versions: items.map((item) => item.record.version),
-        values,
-        ttl,
-      },
-      // The packed buffer is ours alone: moved, not copied.
-      [values.bytes.buffer as ArrayBuffer],
-    );
+    const keys = items.map((item) => item.key);
+    const versions = items.map((item) => item.record.version);
+    // The packed buffer is ours alone: moved, not copied.
+    return this.call({ op: 'setMany', keys, versions, values, ttl }, [values.bytes.buffer as ArrayBuffer]);
   }
 
-  protected override async _deleteMany(keys: string[]): Promise<void> {
-    await this.call({ op: 'deleteMany', keys });
+  protected override _deleteMany(keys: string[]): Promise<void> {
+    return this.call({ op: 'deleteMany', keys });
   }
 
-  private call(call: Call, transfer?: ArrayBuffer[]): Promise<unknown> {
-    return this.link.request(call, transfer);
+  /** One request to the thread; `T` is what the thread's handler answers for it (worker-main.ts). */
+  private call<T>(call: Call, transfer?: ArrayBuffer[]): Promise<T> {
+    return this.link.request(call, transfer) as Promise<T>;
   }
 
   /** The thread died: report it, and start another (operations wait for it, bounded). */
@@ -211,10 +212,7 @@ export class WorkerConnector extends BaseConnector {
   private async restart(lastDelayMs: number): Promise<void> {
     let link: WorkerLink | null = null;
     try {
-      link = await WorkerLink.spawn(this.init, this.label, this.startTimeoutMs, {
-        error: (err) => this.reportError(err),
-        exit: (err) => this.lost(err),
-      });
+      link = await WorkerConnector.spawn(this.init, this.label, this.startTimeoutMs, { connector: this });
       if (this.isClosing) {
         await link.terminate();
         return;

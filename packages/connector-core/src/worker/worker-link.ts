@@ -10,8 +10,9 @@ import {
   type WorkerInit,
 } from './protocol';
 
-/** A request without its id (the link numbers them). */
-export type Call = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+/** A request without its id (the link numbers them); distributes over the union of requests. */
+type WithoutId<R> = R extends unknown ? Omit<R, 'id'> : never;
+export type Call = WithoutId<Request>;
 
 export interface LinkEvents {
   /** An `'error'` event of the connector in the worker. */

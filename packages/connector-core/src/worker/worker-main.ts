@@ -5,8 +5,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 // The package entry, as users load it: it also registers the built-in drivers (memory://).
-import { ConnectorError, createConnector, resolveCodec, type Connector, type SetOptions } from '../index';
+import { ConnectorError, createConnector, resolveCodec, type Connector } from '../index';
 import { encodedValue } from '../connector/encoded-value';
+import { writeOptions } from '../connector/records';
 import {
   compact,
   packValues,
@@ -56,11 +57,6 @@ function preload(module: string): void {
   }
 }
 
-/** Write options; no TTL given leaves the connector's own `defaultTtl` (if any) to apply. */
-function options(version: number, ttl: number): SetOptions {
-  return ttl > 0 ? { version, ttl } : { version };
-}
-
 async function handle(connector: Connector, request: Request): Promise<unknown> {
   switch (request.op) {
     case 'open':
@@ -77,14 +73,14 @@ async function handle(connector: Connector, request: Request): Promise<unknown> 
       return connector.set(
         request.key,
         encodedValue(request.data, codec),
-        options(request.version, request.ttl),
+        writeOptions(request.version, request.ttl),
       );
     case 'delete':
       return connector.delete(request.key);
     case 'compareAndSet':
       try {
         await connector.compareAndSet(request.key, encodedValue(request.data, codec), {
-          ...options(request.version, request.ttl),
+          ...writeOptions(request.version, request.ttl),
           expectedVersion: request.expectedVersion,
         });
         return true;
