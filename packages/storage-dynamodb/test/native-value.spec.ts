@@ -3,6 +3,7 @@ import { ROUND_TRIP_VALUES } from '@connector-kit/test-suite';
 import type { JsonValue } from '@connector-kit/connector-core';
 import { fromNative, toNative } from '@connector-kit/storage-dynamodb/dist/native-value';
 import { numberBytes } from '@connector-kit/storage-dynamodb/dist/item-size';
+import fc from 'fast-check';
 
 const BIG = 1_000_000;
 
@@ -111,11 +112,38 @@ describe('native DynamoDB form of values', () => {
     expect<unknown>(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });
 
+  it('counts a number as its significant digits, for every form JavaScript prints', () => {
+    // The definition, spelled out: drop the sign and the exponent, then the point, then leading
+    // and trailing zeros; one byte per two digits left (at least one), plus one, plus the sign.
+    const byDefinition = (text: string): number => {
+      const mantissa = text
+        .replace(/^-/, '')
+        .replace(/[eE].*$/, '')
+        .replace('.', '');
+      const significant = mantissa.replace(/^0+/, '').replace(/0+$/, '');
+      return Math.ceil(Math.max(significant.length, 1) / 2) + 1 + (text.startsWith('-') ? 1 : 0);
+    };
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (n) => {
+        const text = String(n);
+        expect<unknown>(numberBytes(text)).toBe(byDefinition(text));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const text of ['1e+21', '1.2e-7', '100', '0.001', '-1000.0001', '123456789012345678']) {
+      expect<unknown>(numberBytes(text)).toBe(byDefinition(text));
+    }
+  });
+
   it('counts sizes the DynamoDB way and gives up beyond the budget', () => {
     expect<unknown>(numberBytes('1')).toBe(2);
     expect<unknown>(numberBytes('123456')).toBe(4);
     expect<unknown>(numberBytes('0.000123')).toBe(3);
     expect<unknown>(numberBytes('-1.5e+21')).toBe(3);
+    expect<unknown>(numberBytes('0')).toBe(2);
+    expect<unknown>(numberBytes('-0.5')).toBe(3);
+    expect<unknown>(numberBytes('1000')).toBe(2);
+    expect<unknown>(numberBytes('1001')).toBe(3);
     // "abc" (3) + list overhead 3 + 1 per element.
     expect<unknown>(toNative(['abc'], BIG)?.bytes).toBe(7);
     // Map: 3 + per entry 1 + name + value.
