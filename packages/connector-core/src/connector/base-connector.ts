@@ -16,7 +16,7 @@ import type {
   Supports,
 } from '../types';
 import { deliver } from './callbacks';
-import { DIRECT_WRITE, type DirectWritable } from './direct-write';
+import { DIRECT_WRITE, type DirectWritable, type WriteListener } from './direct-write';
 import { bytesOfEncoded, isEncodedValue, markAcceptsEncodedValues } from './encoded-value';
 import { validateKey } from './keys';
 import { KeyOrder } from './key-order';
@@ -593,7 +593,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     record: WriteRecord | null,
     ttl: number,
     codec: Codec,
-    settled?: (err: ConnectorError | null) => void,
+    listener?: WriteListener,
   ): Promise<void> | null {
     if (!this.ready || this.closed || !this.preservesOrder || codec !== this.codec) return null;
     const ttlMs = record === null ? 0 : ttl > 0 ? ttl : this.defaultTtl;
@@ -613,11 +613,11 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     return work.then(
       () => {
         this.recorder.recordOperation(operation, performance.now() - started);
-        settled?.(null);
+        listener?.writeSettled(null);
       },
       (err: unknown) => {
         const error = this.operationError(operation, err);
-        settled?.(error);
+        listener?.writeSettled(error);
         throw error;
       },
     );

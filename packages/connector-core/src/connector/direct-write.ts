@@ -1,5 +1,4 @@
 import type { Codec } from '../codec';
-import type { ConnectorError } from '../errors';
 import type { WriteRecord } from './records';
 
 /*
@@ -15,19 +14,28 @@ import type { WriteRecord } from './records';
  */
 export const DIRECT_WRITE: unique symbol = Symbol('connector-kit.direct-write');
 
+/**
+ * Told once when a tier's direct write is done. An object rather than a callback: the store's
+ * queue ticket for the write is the listener itself, so a tiered set allocates no closure.
+ */
+export interface WriteListener {
+  /** Null when the write is done, else why it failed; called just before its promise settles. */
+  writeSettled(err: unknown): void;
+}
+
 export interface DirectWritable {
   /**
    * Writes `record` (null: deletes) under `key` (without this tier's prefix), `ttl` ms (0: the
-   * tier's default). Null when the shortcut does not apply now. `settled` is called once the
-   * write is done, with null or the error the promise then rejects with, just before the promise
-   * settles (so the store needs no promise reaction of its own).
+   * tier's default). Null when the shortcut does not apply now. `listener` is told once the
+   * write is done, just before the promise settles (so the store needs no promise reaction of
+   * its own).
    */
   [DIRECT_WRITE](
     key: string,
     record: WriteRecord | null,
     ttl: number,
     codec: Codec,
-    settled?: (err: ConnectorError | null) => void,
+    listener?: WriteListener,
   ): Promise<void> | null;
 }
 

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { BaseConnector } from '../connector/base-connector';
-import { DIRECT_WRITE, isDirectWritable, type DirectWritable } from '../connector/direct-write';
+import {
+  DIRECT_WRITE,
+  isDirectWritable,
+  type DirectWritable,
+  type WriteListener,
+} from '../connector/direct-write';
 import { acceptsEncodedValues, encodedValue } from '../connector/encoded-value';
 import { writeOptions, type ReadRecord, type WriteRecord } from '../connector/records';
 import type { ConnectorOptions } from '../config/options';
@@ -10,6 +15,7 @@ import { isJournalingCache, type JournalEntry, type JournalingCache } from './jo
 import { SingleFlight } from './single-flight';
 import {
   WRITE_BEHIND_DEFAULTS,
+  ReservedWrite,
   WriteBehindQueue,
   type QueuedWrite,
   type Reservation,
@@ -340,9 +346,19 @@ export class TieredStore extends BaseConnector {
     const toStorage = !this.isExcluded(key);
     if (!toStorage || this.writeMode === 'write-through')
       return this.writeUnqueued(key, record, ttl, toStorage);
+    const op = record === null ? 'delete' : 'set';
+    const data = record === null ? null : record.data;
+    const version = record === null ? 0 : record.version;
+    const bytes = WriteBehindQueue.sizeOf(key, data);
+    if (this.journalCache) {
+      // The hot path: a key rewritten while its journaled write is pending coalesces into it and
+      // relies on its mark, so the cache write is a plain one (a hot key is journaled once per
+      // writeDelayMs). Room, ride and write come as one object, which the cache write settles.
+      const ridden = this.queue.rideWrite(key, op, data, version, ttl, bytes);
+      if (ridden) return this.writeCachesFor(key, record, ttl, null, ridden);
+    }
     // Room is reserved before the caches are touched: a full queue delays or refuses the write
     // instead of leaving a cache ahead of a storage write that can never be queued.
-    const bytes = WriteBehindQueue.sizeOf(key, record?.data ?? null);
     const reservation = this.queue.tryReserve(bytes);
     if (reservation) return this.writeBehind(key, record, ttl, reservation);
     return this.queue
@@ -356,38 +372,41 @@ export class TieredStore extends BaseConnector {
     ttl: number,
     reservation: Reservation,
   ): Promise<void> {
-    // A write coalescing into a pending, journaled write of its key relies on that mark: the
-    // cache write is then a plain one (a hot key is journaled once per writeDelayMs).
     const op = record === null ? 'delete' : 'set';
+    // Room may have come after a wait, in which a pending journaled write of the key appeared.
     const ride = this.journalCache ? this.queue.ride(key, op) : null;
     const token = ride ? ride.token : this.journalCache ? this.nextToken() : null;
-    const settle = (err: unknown): void => {
-      if (err !== null) {
-        this.queue.cancel(reservation);
-        if (ride) this.queue.unride(ride);
-        return;
-      }
-      const data = record === null ? null : record.data;
-      const version = record === null ? 0 : record.version;
-      this.queue.commit(reservation, { key, op, data, version, ttl, token }, ride);
-    };
-    // The common case, one cache taking a plain write through its shortcut: the queue is settled
+    const data = record === null ? null : record.data;
+    const version = record === null ? 0 : record.version;
+    const write = new ReservedWrite(this.queue, reservation, ride, key, op, data, version, ttl, token);
+    return this.writeCachesFor(key, record, ttl, ride ? null : token, write);
+  }
+
+  /** Writes the caches (journaled when `token` is given), then tells `listener` how it went. */
+  private writeCachesFor(
+    key: string,
+    record: WriteRecord | null,
+    ttl: number,
+    token: string | null,
+    listener: WriteListener,
+  ): Promise<void> {
+    // The common case, one cache taking a plain write through its shortcut: the listener is told
     // by the tier's own completion, one promise reaction per set instead of two.
-    if (this.caches.length === 1 && this.onCacheFailure === 'fail' && (ride !== null || token === null)) {
-      const direct = this.directCaches[0]?.[DIRECT_WRITE](key, record, ttl, this.codec, settle);
+    if (token === null && this.caches.length === 1 && this.onCacheFailure === 'fail') {
+      const direct = this.directCaches[0]?.[DIRECT_WRITE](key, record, ttl, this.codec, listener);
       if (direct) return direct;
     }
     let cacheWrite: Promise<void>;
     try {
-      cacheWrite = this.writeCaches(key, record, ttl, ride ? null : token);
+      cacheWrite = this.writeCaches(key, record, ttl, token);
     } catch (err) {
       // A tier that throws instead of rejecting must not keep the reservation or the ride.
       cacheWrite = Promise.reject(err);
     }
     return cacheWrite.then(
-      () => settle(null),
+      () => listener.writeSettled(null),
       (err: unknown) => {
-        settle(err);
+        listener.writeSettled(err);
         return this.afterCacheFailure(key, record, ttl, err, true);
       },
     );

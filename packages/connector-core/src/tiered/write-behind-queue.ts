@@ -1,3 +1,4 @@
+import type { WriteListener } from '../connector/direct-write';
 import { ConnectorError } from '../errors';
 
 /** One storage write waiting behind the caches. */
@@ -37,6 +38,64 @@ export interface Ride {
   /** @internal the entry ridden */
   readonly entry: object;
   settled: boolean;
+}
+
+/**
+ * A write coalescing into the pending, journaled entry of its key (see rideWrite): its room in
+ * the queue, its ride on the entry's mark and the write itself in one object, which is also the
+ * listener of its cache write. The commonest tiered set (a hot key) allocates only this.
+ */
+export class RiddenWrite implements QueuedWrite, WriteListener {
+  readonly token: string;
+  private done = false;
+
+  constructor(
+    private readonly queue: WriteBehindQueue,
+    /** The entry ridden (the queue's own type). */
+    private readonly entry: object,
+    readonly key: string,
+    readonly op: 'set' | 'delete',
+    readonly data: Uint8Array | null,
+    readonly version: number,
+    readonly ttl: number,
+    /** Room taken in the queue. */
+    readonly bytes: number,
+  ) {
+    this.token = (entry as Entry).token!;
+  }
+
+  writeSettled(err: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue.settleRidden(this, this.entry, err !== null);
+  }
+}
+
+/**
+ * A write with room reserved (and maybe a ride), waiting for its cache write; as the listener of
+ * that write it commits itself to the queue, or gives back its room and ride when it failed.
+ */
+export class ReservedWrite implements QueuedWrite, WriteListener {
+  constructor(
+    private readonly queue: WriteBehindQueue,
+    private readonly reservation: Reservation,
+    private readonly ride: Ride | null,
+    readonly key: string,
+    readonly op: 'set' | 'delete',
+    readonly data: Uint8Array | null,
+    readonly version: number,
+    readonly ttl: number,
+    readonly token: string | null,
+  ) {}
+
+  writeSettled(err: unknown): void {
+    if (err === null) {
+      this.queue.commit(this.reservation, this, this.ride);
+      return;
+    }
+    this.queue.cancel(this.reservation);
+    if (this.ride) this.queue.unride(this.ride);
+  }
 }
 
 export interface WriteBehindOptions {
@@ -288,11 +347,55 @@ export class WriteBehindQueue {
    * released, so the mark cannot be cleared under a write that relies on it.
    */
   ride(key: string, op: 'set' | 'delete'): Ride | null {
+    const entry = this.rideable(key, op);
+    if (entry === null) return null;
+    entry.riders++;
+    return { token: entry.token!, entry, settled: false };
+  }
+
+  /**
+   * `tryReserve` and `ride` in one, for the hot path of a tiered store that journals: a key
+   * rewritten while its journaled write is pending. Null when there is no room now or no entry
+   * to ride. The returned write is the listener of its cache write: it commits itself into the
+   * entry when told the write is done, or gives back its room and ride when told it failed.
+   */
+  rideWrite(
+    key: string,
+    op: 'set' | 'delete',
+    data: Uint8Array | null,
+    version: number,
+    ttl: number,
+    bytes: number,
+  ): RiddenWrite | null {
+    if (this.spaceWaiters.length > 0 || !this.fits(bytes)) return null;
+    const entry = this.rideable(key, op);
+    if (entry === null) return null;
+    entry.riders++;
+    this.usedEntries++;
+    this.usedBytes += bytes;
+    return new RiddenWrite(this, entry, key, op, data, version, ttl, bytes);
+  }
+
+  /** @internal A ridden write's cache write is done, or failed: see RiddenWrite. */
+  settleRidden(write: RiddenWrite, ridden: object, failed: boolean): void {
+    const entry = ridden as Entry;
+    entry.riders--;
+    if (failed) {
+      this.release(1, write.bytes);
+      this.schedulePump(); // the entry may be due, held back only by this ride
+      return;
+    }
+    ++this.seq;
+    this.counters.enqueued++;
+    this.coalesceRidden(entry, write, write.bytes);
+  }
+
+  /** The pending entry of `key` a write of `op` may ride, or null (see ride()). */
+  private rideable(key: string, op: 'set' | 'delete'): Entry | null {
     const entry = this.pending.get(key);
     if (!entry || entry.token === null || entry.op !== op || this.closed) return null;
     if (this.dueIn(entry, Date.now()) <= 0) return null; // due: let it go
-    entry.riders++;
-    return { token: entry.token, entry, settled: false };
+    return entry;
   }
 
   /** Gives a ride back (its cache write failed). */
@@ -318,16 +421,11 @@ export class WriteBehindQueue {
     if (ride) this.endRide(ride);
     const seq = ++this.seq;
     this.counters.enqueued++;
-    const timed = write.op === 'set' && write.ttl > 0;
     if (ride) {
-      // A ridden entry is still pending (riders keep it from being dispatched): no lookup. Nor
-      // does coalescing into it change the pending set or its order, so the pump's timer, armed
-      // while writes are pending, will take it; only someone waiting (flush, room) cannot wait.
-      const entry = ride.entry as Entry;
-      this.coalesce(entry, write, timed ? Date.now() + write.ttl : 0, reservation.bytes);
-      if (entry.riders === 0 && this.urgent) this.pump(true);
+      this.coalesceRidden(ride.entry as Entry, write, reservation.bytes);
       return;
     }
+    const timed = write.op === 'set' && write.ttl > 0;
     const existing = this.pending.get(write.key);
     const now = Date.now();
     const expiresAt = timed ? now + write.ttl : 0;
@@ -350,6 +448,17 @@ export class WriteBehindQueue {
       });
     }
     this.schedulePump(now);
+  }
+
+  /**
+   * A ridden entry is still pending (riders keep it from being dispatched): no lookup. Nor does
+   * coalescing into it change the pending set or its order, so the pump's timer, armed while
+   * writes are pending, will take it; only someone waiting (flush, room) cannot wait.
+   */
+  private coalesceRidden(entry: Entry, write: QueuedWrite, bytes: number): void {
+    const expiresAt = write.op === 'set' && write.ttl > 0 ? Date.now() + write.ttl : 0;
+    this.coalesce(entry, write, expiresAt, bytes);
+    if (entry.riders === 0 && this.urgent) this.pump(true);
   }
 
   /**
