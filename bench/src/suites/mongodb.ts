@@ -67,30 +67,46 @@ export const suite: BenchSuite = {
     try {
       await Promise.all([connector.whenReady(), unbatched.whenReady(), raw.connect()]);
       const records = raw.db(database).collection<RawRecord>('records');
-      const value = BENCH_RECORD;
       const keys = Array.from({ length: KEYS }, (_, i) => `key-${i}`);
       const bulkKeys = Array.from({ length: BULK_KEYS }, (_, i) => `bulk-${i}`);
+      // Every key has its own value object, as real writes do (a batch of 100 records is 100
+      // objects, not one object 100 times), and both sides write that same object: each side then
+      // serialises (and the connector also copies) objects spread over the heap, not one object
+      // that stays in the CPU cache. Built once, before measuring.
+      const valueFor = (n: number): typeof BENCH_RECORD => ({
+        ...BENCH_RECORD,
+        tags: [...BENCH_RECORD.tags],
+        nested: { ...BENCH_RECORD.nested },
+        n,
+      });
+      const values = keys.map((_, i) => valueFor(i));
+      const bulkValues = bulkKeys.map((_, i) => valueFor(i));
 
-      // The raw side writes exactly the document the connector stores (read back once): the same
+      // The raw side writes exactly the document the connector stores (checked once): the same
       // fields in the same order, the same value — only `_id` and `v` differ per call.
-      await connector.set(keys[0]!, value, { version: 1 });
+      await connector.set(keys[0]!, values[0]!, { version: 1 });
       const stored = await records.findOne({ _id: `${CONNECTOR_PREFIX}${keys[0]}` });
       if (
         stored === null ||
         Object.keys(stored).join() !== '_id,v,d' ||
         stored.v !== 1 ||
-        !isDeepStrictEqual(stored.d, value)
+        !isDeepStrictEqual(stored.d, values[0])
       ) {
         throw new Error(`the connector did not store { _id, v, d } as expected: ${JSON.stringify(stored)}`);
       }
-      const storedValue = stored.d;
-      const rawDoc = (key: string, version: number): RawRecord => ({
+      const rawDoc = (key: string, version: number, value: unknown): RawRecord => ({
         _id: `${RAW_PREFIX}${key}`,
         v: version,
-        d: storedValue,
+        d: value,
       });
-      const rawSet = (key: string, version: number): Promise<unknown> =>
-        records.replaceOne({ _id: `${RAW_PREFIX}${key}` }, rawDoc(key, version), { upsert: true });
+      const rawSet = (i: number, version: number): Promise<unknown> => {
+        const key = keys[i % KEYS]!;
+        return records.replaceOne({ _id: `${RAW_PREFIX}${key}` }, rawDoc(key, version, values[i % KEYS]), {
+          upsert: true,
+        });
+      };
+      const connectorSet = (store: MongoStorage, i: number): Promise<void> =>
+        store.set(keys[i % KEYS]!, values[i % KEYS]!, { version: i });
       const rawGet = (key: string): Promise<unknown> => records.findOne({ _id: `${RAW_PREFIX}${key}` });
       const rawHead = (key: string): Promise<unknown> =>
         records.findOne({ _id: `${RAW_PREFIX}${key}` }, { projection: { v: 1, e: 1, k: 1 } });
@@ -98,10 +114,10 @@ export const suite: BenchSuite = {
         const from = (call * BULK) % BULK_KEYS;
         const operations: AnyBulkWriteOperation<RawRecord>[] = bulkKeys
           .slice(from, from + BULK)
-          .map((key) => ({
+          .map((key, j) => ({
             replaceOne: {
               filter: { _id: `${RAW_PREFIX}${key}` },
-              replacement: rawDoc(key, call),
+              replacement: rawDoc(key, call, bulkValues[from + j]),
               upsert: true,
             },
           }));
@@ -110,14 +126,18 @@ export const suite: BenchSuite = {
       const connectorBulk = (call: number): Promise<void> => {
         const from = (call * BULK) % BULK_KEYS;
         return connector.setBulk(
-          bulkKeys.slice(from, from + BULK).map((key) => ({ key, value, version: call })),
+          bulkKeys
+            .slice(from, from + BULK)
+            .map((key, j) => ({ key, value: bulkValues[from + j]!, version: call })),
         );
       };
 
       // Every key exists before measuring (overwrites, not first inserts, on both sides).
       for (let i = 0; i < KEYS; i += 50) {
         await Promise.all(
-          keys.slice(i, i + 50).map((key, j) => Promise.all([rawSet(key, j), connector.set(key, value)])),
+          keys
+            .slice(i, i + 50)
+            .map((_, j) => Promise.all([rawSet(i + j, 0), connectorSet(connector, i + j)])),
         );
       }
       for (let call = 0; call < BULK_KEYS / BULK; call++)
@@ -132,9 +152,9 @@ export const suite: BenchSuite = {
         {
           op: 'set',
           sides: [
-            { target: RAW, fn: (i) => rawSet(keys[i % KEYS]!, i) },
-            { target: CONNECTOR, fn: (i) => connector.set(keys[i % KEYS]!, value, { version: i }) },
-            { target: UNBATCHED, fn: (i) => unbatched.set(keys[i % KEYS]!, value, { version: i }) },
+            { target: RAW, fn: (i) => rawSet(i, i) },
+            { target: CONNECTOR, fn: (i) => connectorSet(connector, i) },
+            { target: UNBATCHED, fn: (i) => connectorSet(unbatched, i) },
           ],
         },
         {
