@@ -346,15 +346,12 @@ export class TieredStore extends BaseConnector {
     const toStorage = !this.isExcluded(key);
     if (!toStorage || this.writeMode === 'write-through')
       return this.writeUnqueued(key, record, ttl, toStorage);
-    const op = record === null ? 'delete' : 'set';
-    const data = record === null ? null : record.data;
-    const version = record === null ? 0 : record.version;
-    const bytes = WriteBehindQueue.sizeOf(key, data);
+    const bytes = WriteBehindQueue.sizeOf(key, record === null ? null : record.data);
     if (this.journalCache) {
       // The hot path: a key rewritten while its journaled write is pending coalesces into it and
       // relies on its mark, so the cache write is a plain one (a hot key is journaled once per
       // writeDelayMs). Room, ride and write come as one object, which the cache write settles.
-      const ridden = this.queue.rideWrite(key, op, data, version, ttl, bytes);
+      const ridden = this.queue.rideWrite(key, record, ttl, bytes);
       if (ridden) return this.writeCachesFor(key, record, ttl, null, ridden);
     }
     // Room is reserved before the caches are touched: a full queue delays or refuses the write
@@ -372,13 +369,10 @@ export class TieredStore extends BaseConnector {
     ttl: number,
     reservation: Reservation,
   ): Promise<void> {
-    const op = record === null ? 'delete' : 'set';
     // Room may have come after a wait, in which a pending journaled write of the key appeared.
-    const ride = this.journalCache ? this.queue.ride(key, op) : null;
+    const ride = this.journalCache ? this.queue.ride(key, record === null ? 'delete' : 'set') : null;
     const token = ride ? ride.token : this.journalCache ? this.nextToken() : null;
-    const data = record === null ? null : record.data;
-    const version = record === null ? 0 : record.version;
-    const write = new ReservedWrite(this.queue, reservation, ride, key, op, data, version, ttl, token);
+    const write = new ReservedWrite(this.queue, reservation, ride, key, record, ttl, token);
     return this.writeCachesFor(key, record, ttl, ride ? null : token, write);
   }
 

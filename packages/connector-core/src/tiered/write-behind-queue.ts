@@ -40,12 +40,38 @@ export interface Ride {
   settled: boolean;
 }
 
+/** What a write brings to the queue: its bytes and version; null for a delete. */
+export interface WriteContent {
+  readonly data: Uint8Array;
+  readonly version: number;
+}
+
+/** A write waiting for its cache write, and the listener that write tells how it went. */
+abstract class AcknowledgingWrite implements QueuedWrite, WriteListener {
+  readonly op: 'set' | 'delete';
+  readonly data: Uint8Array | null;
+  readonly version: number;
+  abstract readonly token: string | null;
+
+  constructor(
+    readonly key: string,
+    record: WriteContent | null,
+    readonly ttl: number,
+  ) {
+    this.op = record === null ? 'delete' : 'set';
+    this.data = record === null ? null : record.data;
+    this.version = record === null ? 0 : record.version;
+  }
+
+  abstract writeSettled(err: unknown): void;
+}
+
 /**
  * A write coalescing into the pending, journaled entry of its key (see rideWrite): its room in
  * the queue, its ride on the entry's mark and the write itself in one object, which is also the
  * listener of its cache write. The commonest tiered set (a hot key) allocates only this.
  */
-export class RiddenWrite implements QueuedWrite, WriteListener {
+export class RiddenWrite extends AcknowledgingWrite {
   readonly token: string;
   private done = false;
 
@@ -53,14 +79,13 @@ export class RiddenWrite implements QueuedWrite, WriteListener {
     private readonly queue: WriteBehindQueue,
     /** The entry ridden (the queue's own type). */
     private readonly entry: object,
-    readonly key: string,
-    readonly op: 'set' | 'delete',
-    readonly data: Uint8Array | null,
-    readonly version: number,
-    readonly ttl: number,
+    key: string,
+    record: WriteContent | null,
+    ttl: number,
     /** Room taken in the queue. */
     readonly bytes: number,
   ) {
+    super(key, record, ttl);
     this.token = (entry as Entry).token!;
   }
 
@@ -75,18 +100,18 @@ export class RiddenWrite implements QueuedWrite, WriteListener {
  * A write with room reserved (and maybe a ride), waiting for its cache write; as the listener of
  * that write it commits itself to the queue, or gives back its room and ride when it failed.
  */
-export class ReservedWrite implements QueuedWrite, WriteListener {
+export class ReservedWrite extends AcknowledgingWrite {
   constructor(
     private readonly queue: WriteBehindQueue,
     private readonly reservation: Reservation,
     private readonly ride: Ride | null,
-    readonly key: string,
-    readonly op: 'set' | 'delete',
-    readonly data: Uint8Array | null,
-    readonly version: number,
-    readonly ttl: number,
+    key: string,
+    record: WriteContent | null,
+    ttl: number,
     readonly token: string | null,
-  ) {}
+  ) {
+    super(key, record, ttl);
+  }
 
   writeSettled(err: unknown): void {
     if (err === null) {
@@ -359,21 +384,14 @@ export class WriteBehindQueue {
    * to ride. The returned write is the listener of its cache write: it commits itself into the
    * entry when told the write is done, or gives back its room and ride when told it failed.
    */
-  rideWrite(
-    key: string,
-    op: 'set' | 'delete',
-    data: Uint8Array | null,
-    version: number,
-    ttl: number,
-    bytes: number,
-  ): RiddenWrite | null {
+  rideWrite(key: string, record: WriteContent | null, ttl: number, bytes: number): RiddenWrite | null {
     if (this.spaceWaiters.length > 0 || !this.fits(bytes)) return null;
-    const entry = this.rideable(key, op);
+    const entry = this.rideable(key, record === null ? 'delete' : 'set');
     if (entry === null) return null;
     entry.riders++;
     this.usedEntries++;
     this.usedBytes += bytes;
-    return new RiddenWrite(this, entry, key, op, data, version, ttl, bytes);
+    return new RiddenWrite(this, entry, key, record, ttl, bytes);
   }
 
   /** @internal A ridden write's cache write is done, or failed: see RiddenWrite. */
