@@ -370,6 +370,21 @@ describe('TieredStore behaviour', () => {
     await store.close();
   });
 
+  it('a key excluded from storage is written to and deleted from the cache alone, and fails with it', async () => {
+    const { store, storage, l1 } = setup({ storageExclusionPrefixes: ['tmp/'] });
+    await store.set('tmp/x', { n: 1 }, { ttl: 60_000 });
+    expect<unknown>(await l1.get('tmp/x')).toEqual({ n: 1 });
+    expect<unknown>(await store.get('tmp/x')).toEqual({ n: 1 });
+    await store.delete('tmp/x');
+    expect<unknown>(await l1.get('tmp/x')).toBeNull();
+    expect(store.stats().tiered.queue.enqueued).toBe(0);
+    await l1.close();
+    await expectCode(store.set('tmp/y', 2), 'CLOSED');
+    await store.flush();
+    expect<unknown>(await storage.get('tmp/y')).toBeNull();
+    await store.close();
+  });
+
   it('cache down: the write fails by default, or goes through to storage when configured', async () => {
     const failing = setup();
     await failing.store.whenReady();

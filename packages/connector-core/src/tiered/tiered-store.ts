@@ -344,6 +344,11 @@ export class TieredStore extends BaseConnector {
   private write(key: string, record: WriteRecord | null, ttl: number): Promise<void> {
     this.noteWrite(key);
     const toStorage = !this.isExcluded(key);
+    if (!toStorage && this.caches.length === 1 && this.onCacheFailure === 'fail') {
+      // A key that never reaches storage (deepstream's transient records) is a plain cache write:
+      // no queue, and no async frame of its own.
+      return this.writeCache(0, key, record, ttl, null);
+    }
     if (!toStorage || this.writeMode === 'write-through')
       return this.writeUnqueued(key, record, ttl, toStorage);
     const bytes = WriteBehindQueue.sizeOf(key, record === null ? null : record.data);
