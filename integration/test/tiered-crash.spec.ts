@@ -81,4 +81,46 @@ describe('TieredStore crash safety (Redis journal, SIGKILL between ack and stora
     expect(errors.filter((e) => e.code !== 'BACKEND')).toEqual([]);
     await Promise.all([check.close(), next.close()]);
   }, 180_000);
+
+  it("recovery gives storage what is left of a journaled set's TTL", async () => {
+    const prefix = `crash-ttl-${Date.now()}:`;
+    const journalName = `${prefix}journal`;
+    // The first process loses its storage (connector closed under it), so its writes stay
+    // journaled in Redis when it goes away.
+    const lostStorage = new DynamoDBStorage({ url: dynamo.url, createTable: true });
+    const first = new TieredStore({
+      prefix,
+      journalName,
+      closeTimeoutMs: 200,
+      caches: [new RedisCache({ url: redis.url })],
+      storage: lostStorage,
+    });
+    first.on('error', () => undefined);
+    await first.whenReady();
+    await lostStorage.close();
+    await first.set('expiring', { v: 1 }, { ttl: 4000 });
+    await first.set('lasting', { v: 2 });
+    const expiresBy = Date.now() + 4000;
+    await first.close();
+
+    const next = new TieredStore({
+      prefix,
+      journalName,
+      caches: [new RedisCache({ url: redis.url })],
+      storage: new DynamoDBStorage({ url: dynamo.url, createTable: true }),
+    });
+    next.on('error', () => undefined);
+    await next.whenReady();
+    expect(next.stats().tiered.journalRecovered).toBe(2);
+    await next.flush(30_000);
+    const check = new DynamoDBStorage({ url: dynamo.url, prefix });
+    try {
+      expect<unknown>(await check.getBulk(['expiring', 'lasting'])).toEqual([{ v: 1 }, { v: 2 }]);
+      // DynamoDB keeps expiry in whole seconds: wait past the second the TTL ends in.
+      await new Promise((r) => setTimeout(r, expiresBy + 1000 - Date.now()));
+      expect<unknown>(await check.getBulk(['expiring', 'lasting'])).toEqual([null, { v: 2 }]);
+    } finally {
+      await Promise.all([check.close(), next.close()]);
+    }
+  }, 60_000);
 });

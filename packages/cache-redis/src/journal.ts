@@ -133,21 +133,38 @@ export class JournaledWritesCommand implements PlannedCommand {
   }
 }
 
-/** Every mark in the journal; `stripPrefix` turns stored keys back into connector keys. */
+/**
+ * Every mark in the journal; `stripPrefix` turns stored keys back into connector keys. A set's
+ * entry carries what is left of its record's TTL (PTTL, read in one pipeline after the marks).
+ */
 export async function readJournal(
   client: Redis,
   journalKey: string,
   stripPrefix: (key: string) => string,
 ): Promise<JournalEntry[]> {
   const marks = await client.hgetall(journalKey);
-  return Object.entries(marks).map(([key, mark]) => {
+  const entries: JournalEntry[] = [];
+  const pipeline = client.pipeline();
+  const sets: JournalEntry[] = [];
+  for (const [key, mark] of Object.entries(marks)) {
     const bar = mark.lastIndexOf('|');
-    return {
-      key: stripPrefix(key),
-      token: mark.slice(0, bar),
-      op: mark.slice(bar + 1) === 'delete' ? 'delete' : 'set',
-    };
+    const op = mark.slice(bar + 1) === 'delete' ? 'delete' : 'set';
+    const entry: JournalEntry = { key: stripPrefix(key), token: mark.slice(0, bar), op };
+    entries.push(entry);
+    if (op === 'set') {
+      sets.push(entry);
+      pipeline.pttl(key);
+    }
+  }
+  if (sets.length === 0) return entries;
+  const replies = (await pipeline.exec()) ?? [];
+  sets.forEach((entry, i) => {
+    const [err, ms] = replies[i] ?? [new Error('no reply to PTTL'), null];
+    if (err) throw err;
+    // -1: no expiry; -2: gone (recovery then finds the record missing and says so).
+    if (typeof ms === 'number' && ms > 0) entry.ttlMs = ms;
   });
+  return entries;
 }
 
 /** Removes marks whose token is unchanged (a newer write keeps its own). */

@@ -27,6 +27,24 @@ describe('RedisCache dirty-key journal (for the tiered store)', () => {
     }
   });
 
+  it("reads back what is left of a journaled set's TTL, and nothing for a set without one", async () => {
+    const cache = connector({ url: redis.url, prefix: 'jr6:' });
+    try {
+      await cache.setJournaled('lasting', 1, { journal: 'j', token: 't1' });
+      await cache.setJournaled('expiring', 2, { ttl: 30_000, journal: 'j', token: 't2' });
+      await cache.setJournaled('gone', 3, { ttl: 30_000, journal: 'j', token: 't3' });
+      await cache.delete('gone'); // its mark stays: recovery must find the record missing
+      const byKey = new Map((await cache.readJournal('j')).map((e) => [e.key, e]));
+      expect(byKey.get('lasting')).toEqual({ key: 'lasting', token: 't1', op: 'set' });
+      expect(byKey.get('gone')).toEqual({ key: 'gone', token: 't3', op: 'set' });
+      const ttlMs = byKey.get('expiring')!.ttlMs!;
+      expect(ttlMs).toBeGreaterThan(25_000);
+      expect(ttlMs).toBeLessThanOrEqual(30_000);
+    } finally {
+      await cache.close();
+    }
+  });
+
   it('clearing removes only marks whose token is unchanged (a newer write keeps its mark)', async () => {
     const cache = connector({ url: redis.url, prefix: 'jr2:' });
     try {
@@ -83,12 +101,16 @@ describe('RedisCache dirty-key journal (for the tiered store)', () => {
       expect(await raw.exists('kp:jr5:a')).toBe(0);
       expect(await raw.pttl('kp:jr5:ttl')).toBeGreaterThan(50_000);
       expect<unknown>(await cache.get('ttl')).toBe('x');
-      expect(await cache.readJournal('j')).toEqual(
+      const entries = await cache.readJournal('j');
+      expect(entries).toEqual(
         jasmine.arrayWithExactContents([
           { key: 'a', token: 't3', op: 'delete' },
-          { key: 'ttl', token: 't2', op: 'set' },
+          { key: 'ttl', token: 't2', op: 'set', ttlMs: jasmine.any(Number) },
         ]),
       );
+      const ttlMs = entries.find((e) => e.key === 'ttl')!.ttlMs!;
+      expect(ttlMs).toBeGreaterThan(50_000);
+      expect(ttlMs).toBeLessThanOrEqual(60_000);
     } finally {
       raw.disconnect();
       await cache.close();

@@ -66,7 +66,7 @@ class JournalingMemoryCache extends MemoryCache {
   readJournal(): Promise<never[]> {
     return Promise.resolve([]);
   }
-  clearJournal(): Promise<void> {
+  clearJournal(_journal: string, _entries: readonly { key: string; token: string }[]): Promise<void> {
     return Promise.resolve();
   }
 }
@@ -355,6 +355,43 @@ describe('TieredStore behaviour', () => {
     expect<unknown>(await storage.getBulk(['k', 'other'])).toEqual([3, null]);
     expect<unknown>(await store.get('k')).toBe(3);
     await store.close();
+  });
+
+  it("journal recovery gives storage what is left of a recovered set's TTL", async () => {
+    // A journal left by a lost process: two sets, one of whose cached values expires.
+    class LeftJournalCache extends JournalingMemoryCache {
+      cleared: string[] = [];
+      override readJournal(): Promise<never[]> {
+        const left = [
+          { key: 'lasting', token: 't1', op: 'set' },
+          { key: 'expiring', token: 't2', op: 'set', ttlMs: 400 },
+        ];
+        return Promise.resolve(left as never[]);
+      }
+      override clearJournal(
+        _journal: string,
+        entries: readonly { key: string; token: string }[],
+      ): Promise<void> {
+        this.cleared.push(...entries.map((e) => e.key));
+        return Promise.resolve();
+      }
+    }
+    const cache = new LeftJournalCache({ store: new MemoryStore() });
+    const storage = new FlakyStorage({ logger: quiet });
+    const seeded = new MemoryCache({ store: cache.store });
+    await seeded.set('lasting', 'L', { version: 2 });
+    await seeded.set('expiring', 'E', { version: 5, ttl: 400 });
+    const store = new TieredStore({ caches: [cache], storage, logger: quiet });
+    await store.whenReady();
+    expect(store.stats().tiered.journalRecovered).toBe(2);
+    await store.flush(2000);
+    expect<unknown>(await storage.getEntry('expiring')).toEqual({ value: 'E', version: 5 });
+    expect<unknown>(await storage.getEntry('lasting')).toEqual({ value: 'L', version: 2 });
+    expect(cache.cleared.sort()).toEqual(['expiring', 'lasting']);
+    await sleep(500);
+    expect<unknown>(await storage.get('expiring')).toBeNull(); // expired in storage as in the cache
+    expect<unknown>(await storage.get('lasting')).toBe('L');
+    await Promise.all([store.close(), seeded.close()]);
   });
 
   it('keys under storageExclusionPrefixes never reach storage', async () => {

@@ -6,6 +6,11 @@ export interface JournalEntry {
   /** Unique per write; clearing only removes the entry if it still carries this token. */
   token: string;
   op: 'set' | 'delete';
+  /**
+   * For a set whose cached value expires: its time to live left when the journal was read, ms.
+   * Recovery gives storage what is left of the TTL, as the lost process would have.
+   */
+  ttlMs?: number;
 }
 
 /**
@@ -24,7 +29,7 @@ export interface JournalingCache extends Connector {
   ): Promise<void>;
   /** Deletes the key and records `{ key, token, op: 'delete' }`, atomically. */
   deleteJournaled(key: string, options: { journal: string; token: string }): Promise<void>;
-  /** Every entry currently in the journal. */
+  /** Every entry currently in the journal (with what is left of a set's TTL, if it has one). */
   readJournal(journal: string): Promise<JournalEntry[]>;
   /** Removes each entry whose token is unchanged (a newer write keeps its mark). */
   clearJournal(journal: string, entries: readonly { key: string; token: string }[]): Promise<void>;

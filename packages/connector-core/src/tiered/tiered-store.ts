@@ -579,7 +579,8 @@ export class TieredStore extends BaseConnector {
         op: entry.op,
         data,
         version,
-        ttl: 0,
+        // What is left of the value's TTL: storage must not keep for ever what the cache lets expire.
+        ttl: entry.op === 'set' ? (entry.ttlMs ?? 0) : 0,
         token: entry.token,
       });
       this.counters.journalRecovered++;
