@@ -93,8 +93,8 @@ export const suite: BenchSuite = {
         });
       const tiered = await ready(tieredStore('bench-tiered:'));
       // Context: the same store with every key excluded from storage, so a set is the store's own
-      // layer (checks, encoding, its operation's timer and stats) over the cache write, without
-      // the write-behind queue: what the queue and the storage client add is the difference.
+      // operation over its cache tier's shortcut, with no write-behind queue and no storage
+      // client: what those two add is the difference between this row and the defaults row.
       const layerOnly = await ready(
         new TieredStore({
           prefix: 'bench-layer:',

@@ -5,6 +5,7 @@ import {
   MemoryStore,
   TieredStore,
   jsonCodec,
+  type JournalEntry,
   type JsonValue,
   type WriteRecord,
 } from '@connector-kit/connector-core';
@@ -63,7 +64,7 @@ class JournalingMemoryCache extends MemoryCache {
   deleteJournaled(key: string): Promise<void> {
     return this.delete(key);
   }
-  readJournal(): Promise<never[]> {
+  readJournal(): Promise<JournalEntry[]> {
     return Promise.resolve([]);
   }
   clearJournal(_journal: string, _entries: readonly { key: string; token: string }[]): Promise<void> {
@@ -361,12 +362,11 @@ describe('TieredStore behaviour', () => {
     // A journal left by a lost process: two sets, one of whose cached values expires.
     class LeftJournalCache extends JournalingMemoryCache {
       cleared: string[] = [];
-      override readJournal(): Promise<never[]> {
-        const left = [
+      override readJournal(): Promise<JournalEntry[]> {
+        return Promise.resolve([
           { key: 'lasting', token: 't1', op: 'set' },
           { key: 'expiring', token: 't2', op: 'set', ttlMs: 400 },
-        ];
-        return Promise.resolve(left as never[]);
+        ]);
       }
       override clearJournal(
         _journal: string,
