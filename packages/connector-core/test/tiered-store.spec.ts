@@ -358,6 +358,46 @@ describe('TieredStore behaviour', () => {
     await store.close();
   });
 
+  it('a cache write that fails after the cache applied it (reply lost) leaves the cache no newer than storage', async () => {
+    // The tier applies the write and then reports failure, as when a connection drops between a
+    // command and its reply. Without invalidation the cache would keep the unacknowledged value
+    // while storage gets the older, acknowledged one — for good, until the key's next write.
+    class AppliedThenFailedCache extends MemoryCache {
+      loseReplies = false;
+      protected override async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
+        await super._set(key, record, ttl);
+        if (this.loseReplies) throw new Error('connection lost before the reply');
+      }
+    }
+    class AppliedThenFailedJournalCache extends JournalingMemoryCache {
+      loseReplies = false;
+      protected override async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
+        await super._set(key, record, ttl);
+        if (this.loseReplies) throw new Error('connection lost before the reply');
+      }
+    }
+    for (const journaled of [false, true]) {
+      // Plain: the failed write is a reserved one. Journaling: it rides the pending entry's mark.
+      const cache = journaled ? new AppliedThenFailedJournalCache() : new AppliedThenFailedCache();
+      const storage = new FlakyStorage({ logger: quiet });
+      const store = new TieredStore({ caches: [cache], storage, logger: quiet });
+      await store.set('k', 1); // pending (journaled: rides come next)
+      cache.loseReplies = true;
+      await expectCode(store.set('k', 2), 'BACKEND');
+      cache.loseReplies = false;
+      expect<unknown>(await cache.get('k'))
+        .withContext(`journaled: ${journaled}`)
+        .not.toBe(2);
+      expect<unknown>(await store.get('k'))
+        .withContext(`journaled: ${journaled}`)
+        .toBe(1);
+      await store.flush(2000);
+      expect<unknown>(await storage.get('k')).toBe(1);
+      expect<unknown>(await store.get('k')).toBe(1);
+      await store.close();
+    }
+  });
+
   it("journal recovery gives storage what is left of a recovered set's TTL", async () => {
     // A journal left by a lost process: two sets, one of whose cached values expires.
     class LeftJournalCache extends JournalingMemoryCache {

@@ -189,6 +189,10 @@ export class TieredStore extends BaseConnector {
       {
         write: (batch) => this.writeBatchToStorage(batch),
         written: (batch) => this.clearJournal(batch),
+        // (With onCacheFailure 'write-through' the failure path writes storage and invalidates.)
+        cacheWriteFailed: (key) => {
+          if (this.onCacheFailure === 'fail') this.invalidateCaches(key);
+        },
         failed: (err, keys, givenUp) => {
           this.counters.storageWriteErrors += keys.length;
           this.reportError(

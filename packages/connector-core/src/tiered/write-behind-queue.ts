@@ -120,6 +120,7 @@ export class ReservedWrite extends AcknowledgingWrite {
     }
     this.queue.cancel(this.reservation);
     if (this.ride) this.queue.unride(this.ride);
+    this.queue.cacheWriteFailed(this.key);
   }
 }
 
@@ -176,6 +177,12 @@ export interface WriteBehindHooks {
   written?(batch: readonly QueuedWrite[]): void;
   /** Called when a batch failed (it will be retried) or writes were given up. */
   failed(err: ConnectorError, keys: string[], givenUp: boolean): void;
+  /**
+   * Called when a write's cache write failed, so the write was not queued. The cache may have
+   * applied it all the same (a reply lost with its connection), which would leave the cache ahead
+   * of what storage will get: the store drops the key from its caches.
+   */
+  cacheWriteFailed?(key: string): void;
 }
 
 export interface WriteBehindStats {
@@ -401,6 +408,7 @@ export class WriteBehindQueue {
     if (failed) {
       this.release(1, write.bytes);
       this.schedulePump(); // the entry may be due, held back only by this ride
+      this.cacheWriteFailed(write.key);
       return;
     }
     ++this.seq;
@@ -414,6 +422,11 @@ export class WriteBehindQueue {
     if (!entry || entry.token === null || entry.op !== op || this.closed) return null;
     if (this.dueIn(entry, Date.now()) <= 0) return null; // due: let it go
     return entry;
+  }
+
+  /** @internal A write's cache write failed and it was not queued: see WriteBehindHooks. */
+  cacheWriteFailed(key: string): void {
+    this.hooks.cacheWriteFailed?.(key);
   }
 
   /** Gives a ride back (its cache write failed). */
