@@ -152,28 +152,44 @@ export class Batcher {
   /** Stores `records[i]` under `keys[i]`; with `ttlMs` > 0 each with that expiry. */
   set(keys: string[], records: RecordArgument[], ttlMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const request: WriteRequest = new PendingRequest(keys.length, undefined, () => resolve(), reject);
-      if (ttlMs > 0) {
-        const groups = this.segmentFor(keys, setWithTtlKind(ttlMs)).setsWithTtl;
-        let targets = groups.get(ttlMs);
-        if (targets === undefined) {
-          targets = new KeyTargets<WriteRequest>();
-          groups.set(ttlMs, targets);
-        }
-        for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i, records[i]);
-      } else {
-        const targets = this.segmentFor(keys, Kind.Set).sets;
-        for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i, records[i]);
-      }
+      this.addSet(keys, records, ttlMs, new PendingRequest(keys.length, undefined, () => resolve(), reject));
     });
   }
 
   delete(keys: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
-      const request: WriteRequest = new PendingRequest(keys.length, undefined, () => resolve(), reject);
-      const targets = this.segmentFor(keys, Kind.Delete).deletes;
-      for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i);
+      this.addDelete(keys, new PendingRequest(keys.length, undefined, () => resolve(), reject));
     });
+  }
+
+  /**
+   * One set (or delete, for a null record) reported through `done` instead of a promise: the
+   * connector's `_write`, which a set of the public API and a tiered store's shortcut use.
+   */
+  write(key: string, record: RecordArgument | null, ttlMs: number, done: (err: unknown) => void): void {
+    const request: WriteRequest = new PendingRequest(1, undefined, () => done(null), done);
+    if (record === null) this.addDelete([key], request);
+    else this.addSet([key], [record], ttlMs, request);
+  }
+
+  private addSet(keys: string[], records: RecordArgument[], ttlMs: number, request: WriteRequest): void {
+    if (ttlMs > 0) {
+      const groups = this.segmentFor(keys, setWithTtlKind(ttlMs)).setsWithTtl;
+      let targets = groups.get(ttlMs);
+      if (targets === undefined) {
+        targets = new KeyTargets<WriteRequest>();
+        groups.set(ttlMs, targets);
+      }
+      for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i, records[i]);
+    } else {
+      const targets = this.segmentFor(keys, Kind.Set).sets;
+      for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i, records[i]);
+    }
+  }
+
+  private addDelete(keys: string[], request: WriteRequest): void {
+    const targets = this.segmentFor(keys, Kind.Delete).deletes;
+    for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i);
   }
 
   /** Writes `value` only if the stored value starts with `expectedHeader` ('': key absent). */

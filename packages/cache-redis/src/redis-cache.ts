@@ -6,6 +6,7 @@ import {
   type ReadRecord,
   type SetOptions,
   type Supports,
+  type WriteDone,
   type WriteRecord,
 } from '@connector-kit/connector-core';
 import type { Redis } from 'ioredis';
@@ -210,6 +211,11 @@ export class RedisCache extends BaseConnector {
 
   protected _delete(key: string): Promise<void> {
     return this.writeBatcher.delete([key]);
+  }
+
+  // set and delete (and a tiered store's shortcut): one batched write, no promise of its own.
+  protected override _write(key: string, record: WriteRecord | null, ttl: number, done: WriteDone): void {
+    this.writeBatcher.write(key, record, ttlMs(ttl), done);
   }
 
   protected override _getMany(keys: string[]): Promise<(ReadRecord | null)[]> {

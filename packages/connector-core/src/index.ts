@@ -12,6 +12,7 @@ export {
   type ConnectorDriver,
 } from './config/registry';
 export { BaseConnector, withTimeout, type ConnectorIdentity } from './connector/base-connector';
+export type { WriteDone } from './connector/direct-write';
 export type { ReadRecord, WriteRecord } from './connector/records';
 export { validateKey } from './connector/keys';
 export { TickBatcher, type BatchedCall } from './connector/tick-batcher';

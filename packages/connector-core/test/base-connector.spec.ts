@@ -1,11 +1,14 @@
 import {
   BaseConnector,
   ConnectorError,
+  MemoryCache,
+  TieredStore,
   jsonCodec,
   msgpackCodec,
   type Codec,
   type ConnectorIdentity,
   type Supports,
+  type WriteDone,
   type WriteRecord,
 } from '@connector-kit/connector-core';
 import { expectCode, sleep } from '@connector-kit/test-suite';
@@ -329,6 +332,103 @@ describe('BaseConnector for a document store that reads values only (valuesOnly)
     expect(Buffer.from(record.data).equals(Buffer.from(msgpackCodec.encode(value)))).toBe(true);
     expect(record.sizeBound).toBe(record.data.byteLength);
     expect<unknown>(record.value).toEqual(value);
+    await store.close();
+  });
+});
+
+/** The base-class double with the callback write hook, completing on the next turn (or not). */
+class CallbackWriteConnector extends ScriptedConnector {
+  writeCalls = 0;
+  outcome: 'ok' | 'fail' | 'conflict' | 'hang' | 'twice' | 'throw-after' = 'ok';
+
+  constructor(options: ConstructorParameters<typeof ScriptedConnector>[0] = {}, preservesOrder = true) {
+    super(options, preservesOrder);
+  }
+
+  protected override _write(key: string, record: WriteRecord | null, _ttl: number, done: WriteDone): void {
+    this.writeCalls++;
+    if (this.outcome === 'throw-after') {
+      done(null);
+      throw new Error('thrown after done');
+    }
+    setImmediate(() => {
+      if (this.outcome === 'hang') return;
+      if (this.outcome === 'fail') return done(new Error('callback backend exploded'));
+      if (this.outcome === 'conflict') return done(new ConnectorError('CONFLICT', 'scripted conflict'));
+      if (record === null) this.data.delete(key);
+      else this.data.set(key, { data: record.data, version: record.version });
+      done(null);
+      if (this.outcome === 'twice') done(new Error('second report'));
+    });
+  }
+}
+
+describe('BaseConnector with the callback write hook (_write)', () => {
+  const quiet = { warn: () => undefined, error: () => undefined };
+
+  it('set and delete go through _write on a connector that keeps order itself, counted in its stats', async () => {
+    const c = new CallbackWriteConnector({ logger: quiet });
+    await c.set('k', { a: 1 }, { version: 3 });
+    expect(c.writeCalls).toBe(1);
+    expect(c.setCalls).toEqual([]); // the promise hook was not used
+    expect<unknown>(await c.getEntry('k')).toEqual({ value: { a: 1 }, version: 3 });
+    await c.delete('k');
+    expect(c.writeCalls).toBe(2);
+    expect<unknown>(await c.get('k')).toBeNull();
+    expect(c.stats().operations).toEqual(jasmine.objectContaining({ set: 1, delete: 1 }));
+    await c.close();
+  });
+
+  it('a failed _write rejects with BACKEND and its message, ConnectorErrors pass through, a silent one times out', async () => {
+    const c = new CallbackWriteConnector({ logger: quiet, operationTimeoutMs: 150 });
+    c.outcome = 'fail';
+    const err = await expectCode(c.set('k', 1), 'BACKEND');
+    expect(err.message).toContain('callback backend exploded');
+    c.outcome = 'conflict';
+    await expectCode(c.delete('k'), 'CONFLICT');
+    c.outcome = 'hang';
+    const started = Date.now();
+    await expectCode(c.set('k', 2), 'TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(1000);
+    c.outcome = 'ok';
+    await c.set('k', 3);
+    expect<unknown>(await c.get('k')).toBe(3);
+    await c.close();
+  });
+
+  it('a second report, or a throw after reporting, settles the operation once, as the first report said', async () => {
+    const c = new CallbackWriteConnector({ logger: quiet });
+    c.outcome = 'twice';
+    await c.set('k', 1);
+    c.outcome = 'throw-after';
+    await c.set('k', 2);
+    expect(c.stats().operations['set']).toBe(2);
+    await c.close();
+  });
+
+  it('without preservesOrder, writes keep to the promise hooks and the per-key chain', async () => {
+    const c = new CallbackWriteConnector({ logger: quiet }, false);
+    c.setDelay = (_k, r) => (r.value === 'first' ? 60 : 0); // without the chain, 'first' lands last
+    await Promise.all([c.set('k', 'first'), c.set('k', 'second')]);
+    expect(c.writeCalls).toBe(0);
+    expect(c.setCalls).toEqual(['k', 'k']);
+    expect<unknown>(await c.get('k')).toBe('second');
+    await c.close();
+  });
+
+  it("a tiered store writes into such a tier through _write (the tier's shortcut), counted in the tier's stats", async () => {
+    const tier = new CallbackWriteConnector({ logger: quiet });
+    const store = new TieredStore({ caches: [tier], storage: new MemoryCache(), logger: quiet });
+    await store.set('k', { v: 1 });
+    await store.delete('gone');
+    expect(tier.writeCalls).toBe(2);
+    expect(tier.setCalls).toEqual([]);
+    expect(tier.stats().operations).toEqual(jasmine.objectContaining({ set: 1, delete: 1 }));
+    tier.outcome = 'fail';
+    await expectCode(store.set('k', { v: 2 }), 'BACKEND');
+    tier.outcome = 'ok';
+    await store.flush();
+    expect<unknown>(await store.get('k')).toEqual({ v: 1 });
     await store.close();
   });
 });

@@ -16,7 +16,7 @@ import type {
   Supports,
 } from '../types';
 import { deliver } from './callbacks';
-import { DIRECT_WRITE, type DirectWritable, type WriteListener } from './direct-write';
+import { DIRECT_WRITE, type DirectWritable, type WriteDone, type WriteListener } from './direct-write';
 import { bytesOfEncoded, isEncodedValue, markAcceptsEncodedValues } from './encoded-value';
 import { validateKey } from './keys';
 import { KeyOrder } from './key-order';
@@ -150,6 +150,13 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   protected _headMany?(keys: string[]): Promise<(number | null)[]>;
   protected _setMany?(items: { key: string; record: WriteRecord }[], ttl: number): Promise<void>;
   protected _deleteMany?(keys: string[]): Promise<void>;
+  /**
+   * Optional callback form of `_set` (and of `_delete`, for a null record), for backends whose
+   * writes complete through callbacks: `done(null)` once written, `done(err)` if not, exactly
+   * once. When present on a connector that keeps order itself (`preservesOrder`), `set`, `delete`
+   * and the tiered store's shortcut use it, so a write allocates no promise of its own.
+   */
+  protected _write?(key: string, record: WriteRecord | null, ttl: number, done: WriteDone): void;
   /** Atomic write if the stored version equals `expectedVersion` (null: key absent). */
   protected _compareAndSet?(
     key: string,
@@ -333,11 +340,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     } catch (err) {
       return deliver(this.rejectNow('set', err), callback);
     }
-    const fullKey = this.prefix + key;
-    return deliver(
-      this.run('set', [fullKey], true, () => this._set(fullKey, prepared.record, prepared.ttl)),
-      callback,
-    );
+    return deliver(this.runSetOrDelete('set', this.prefix + key, prepared.record, prepared.ttl), callback);
   }
 
   delete(key: string): Promise<void>;
@@ -345,11 +348,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   delete(key: string, callback?: Callback<void>): Promise<void> | void {
     const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
     if (invalid) return deliver(this.rejectNow('delete', invalid), callback);
-    const fullKey = this.prefix + key;
-    return deliver(
-      this.run('delete', [fullKey], true, () => this._delete(fullKey)),
-      callback,
-    );
+    return deliver(this.runSetOrDelete('delete', this.prefix + key, null, 0), callback);
   }
 
   compareAndSet(key: string, value: JsonValue, options: CompareAndSetOptions): Promise<void>;
@@ -593,34 +592,38 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     record: WriteRecord | null,
     ttl: number,
     codec: Codec,
-    listener?: WriteListener,
-  ): Promise<void> | null {
-    if (!this.ready || this.closed || !this.preservesOrder || codec !== this.codec) return null;
+    listener: WriteListener,
+  ): boolean {
+    if (!this.ready || this.closed || !this.preservesOrder || codec !== this.codec) return false;
     const ttlMs = record === null ? 0 : ttl > 0 ? ttl : this.defaultTtl;
-    if (ttlMs > 0 && !this.supports.ttl) return null;
-    if (record !== null && record.data.byteLength > this.supports.maxValueBytes) return null;
+    if (ttlMs > 0 && !this.supports.ttl) return false;
+    if (record !== null && record.data.byteLength > this.supports.maxValueBytes) return false;
     // Our prefix may push a key the store accepted over our limit: let `set` say so.
-    if ((key.length + this.prefix.length) * 3 > this.supports.maxKeyBytes) return null;
+    if ((key.length + this.prefix.length) * 3 > this.supports.maxKeyBytes) return false;
     const operation = record === null ? 'delete' : 'set';
     const fullKey = this.prefix + key;
     const started = performance.now();
-    let work: Promise<void>;
-    try {
-      work = record === null ? this._delete(fullKey) : this._set(fullKey, record, ttlMs);
-    } catch (err) {
-      work = Promise.reject(err);
-    }
-    return work.then(
-      () => {
+    let settled = false;
+    const done: WriteDone = (err) => {
+      if (settled) return;
+      settled = true;
+      if (err === null) {
         this.recorder.recordOperation(operation, performance.now() - started);
-        listener?.writeSettled(null);
-      },
-      (err: unknown) => {
-        const error = this.operationError(operation, err);
-        listener?.writeSettled(error);
-        throw error;
-      },
-    );
+        listener.writeSettled(null);
+      } else {
+        listener.writeSettled(this.operationError(operation, err));
+      }
+    };
+    try {
+      if (this._write !== undefined) this._write(fullKey, record, ttlMs, done);
+      else {
+        const work = record === null ? this._delete(fullKey) : this._set(fullKey, record, ttlMs);
+        work.then(() => done(null), done);
+      }
+    } catch (err) {
+      done(err);
+    }
+    return true;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -737,7 +740,34 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
    * Runs one operation: rejects after close, waits for readiness, orders writes per key when the
    * backend does not, bounds everything by the operation timeout and settles exactly once.
    */
-  private run<T>(operation: string, keys: string[], isWrite: boolean, work: () => Promise<T>): Promise<T> {
+  /** `set` and `delete` (null record), checked: through `_write` where the connector has it. */
+  private runSetOrDelete(
+    operation: 'set' | 'delete',
+    fullKey: string,
+    record: WriteRecord | null,
+    ttl: number,
+  ): Promise<void> {
+    if (this._write !== undefined && this.preservesOrder) {
+      return this.run<void>(operation, [fullKey], true, null, (done) =>
+        this._write!(fullKey, record, ttl, done),
+      );
+    }
+    if (record === null) return this.run(operation, [fullKey], true, () => this._delete(fullKey));
+    return this.run(operation, [fullKey], true, () => this._set(fullKey, record, ttl));
+  }
+
+  /**
+   * Runs an operation: bounded by the operation timeout, after readiness, counted in the stats.
+   * The work either returns a promise (`work`) or, on a connector that keeps order itself,
+   * reports through the operation's own completion callback (`reportingWork`, see `_write`).
+   */
+  private run<T>(
+    operation: string,
+    keys: string[],
+    isWrite: boolean,
+    work: (() => Promise<T>) | null,
+    reportingWork?: (done: WriteDone) => void,
+  ): Promise<T> {
     if (this.closed) return this.rejectNow(operation, this.closedError(operation));
     if (this.fatal) return this.rejectNow(operation, this.fatal);
     const started = performance.now();
@@ -775,9 +805,17 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
         );
       }, this.operationTimeoutMs);
       const start = (): void => {
+        if (reportingWork !== undefined) {
+          try {
+            reportingWork(finish);
+          } catch (err) {
+            finish(err);
+          }
+          return;
+        }
         let promise: Promise<T>;
         try {
-          promise = this.preservesOrder ? work() : this.keyOrder.run(keys, isWrite, work);
+          promise = this.preservesOrder ? work!() : this.keyOrder.run(keys, isWrite, work!);
         } catch (err) {
           finish(err);
           return;

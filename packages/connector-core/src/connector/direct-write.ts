@@ -19,24 +19,26 @@ export const DIRECT_WRITE: unique symbol = Symbol('connector-kit.direct-write');
  * queue ticket for the write is the listener itself, so a tiered set allocates no closure.
  */
 export interface WriteListener {
-  /** Null when the write is done, else why it failed; called just before its promise settles. */
+  /** Null when the write is done, else why it failed (a ConnectorError). */
   writeSettled(err: unknown): void;
 }
+
+/** A write's completion callback: null when written, else why not (see BaseConnector._write). */
+export type WriteDone = (err: unknown) => void;
 
 export interface DirectWritable {
   /**
    * Writes `record` (null: deletes) under `key` (without this tier's prefix), `ttl` ms (0: the
-   * tier's default). Null when the shortcut does not apply now. `listener` is told once the
-   * write is done, just before the promise settles (so the store needs no promise reaction of
-   * its own).
+   * tier's default), and tells `listener` once it is done — no promise. False when the shortcut
+   * does not apply now (nothing was written and the listener is never told).
    */
   [DIRECT_WRITE](
     key: string,
     record: WriteRecord | null,
     ttl: number,
     codec: Codec,
-    listener?: WriteListener,
-  ): Promise<void> | null;
+    listener: WriteListener,
+  ): boolean;
 }
 
 export function isDirectWritable(connector: unknown): connector is DirectWritable {

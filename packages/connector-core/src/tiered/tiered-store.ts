@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import type { Codec } from '../codec';
 import { BaseConnector } from '../connector/base-connector';
 import {
   DIRECT_WRITE,
   isDirectWritable,
   type DirectWritable,
+  type WriteDone,
   type WriteListener,
 } from '../connector/direct-write';
 import { acceptsEncodedValues, encodedValue } from '../connector/encoded-value';
@@ -16,6 +18,7 @@ import { SingleFlight } from './single-flight';
 import {
   WRITE_BEHIND_DEFAULTS,
   ReservedWrite,
+  type AcknowledgingWrite,
   WriteBehindQueue,
   type QueuedWrite,
   type Reservation,
@@ -333,43 +336,59 @@ export class TieredStore extends BaseConnector {
   // Writes
 
   protected _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
-    return this.write(key, record, ttl);
+    return promised((done) => this.write(key, record, ttl, done));
   }
 
   protected _delete(key: string): Promise<void> {
-    return this.write(key, null, 0);
+    return promised((done) => this.write(key, null, 0, done));
+  }
+
+  /** `set` and `delete` come here (the store keeps order itself): no promise of their own. */
+  protected override _write(key: string, record: WriteRecord | null, ttl: number, done: WriteDone): void {
+    this.write(key, record, ttl, done);
   }
 
   /**
-   * The common case, write-behind with room in the queue, runs without an async frame of its
-   * own: a tiered set should cost little more than the cache write it waits for. A null record
-   * is a delete, here and in the helpers below.
+   * A write, reported through `done`. The common case, write-behind with room in the queue, runs
+   * without an async frame or a promise of its own: a tiered set should cost little more than the
+   * cache write it waits for. A null record is a delete, here and in the helpers below.
    */
-  private write(key: string, record: WriteRecord | null, ttl: number): Promise<void> {
+  private write(key: string, record: WriteRecord | null, ttl: number, done: WriteDone): void {
     this.noteWrite(key);
     const toStorage = !this.isExcluded(key);
     if (!toStorage && this.caches.length === 1 && this.onCacheFailure === 'fail') {
       // A key that never reaches storage (deepstream's transient records) is a plain cache write:
       // no queue, and no async frame of its own.
-      return this.writeCache(0, key, record, ttl, null);
+      const tier = this.directCaches[0];
+      if (tier?.[DIRECT_WRITE](key, record, ttl, this.codec, { writeSettled: done })) return;
+      report(this.writeCache(0, key, record, ttl, null), done);
+      return;
     }
-    if (!toStorage || this.writeMode === 'write-through')
-      return this.writeUnqueued(key, record, ttl, toStorage);
+    if (!toStorage || this.writeMode === 'write-through') {
+      report(this.writeUnqueued(key, record, ttl, toStorage), done);
+      return;
+    }
     const bytes = WriteBehindQueue.sizeOf(key, record === null ? null : record.data);
     if (this.journalCache) {
       // The hot path: a key rewritten while its journaled write is pending coalesces into it and
       // relies on its mark, so the cache write is a plain one (a hot key is journaled once per
       // writeDelayMs). Room, ride and write come as one object, which the cache write settles.
       const ridden = this.queue.rideWrite(key, record, ttl, bytes);
-      if (ridden) return this.writeCachesFor(key, record, ttl, null, ridden);
+      if (ridden) {
+        this.writeCachesFor(key, record, ttl, null, ridden, done);
+        return;
+      }
     }
     // Room is reserved before the caches are touched: a full queue delays or refuses the write
     // instead of leaving a cache ahead of a storage write that can never be queued.
     const reservation = this.queue.tryReserve(bytes);
-    if (reservation) return this.writeBehind(key, record, ttl, reservation);
-    return this.queue
+    if (reservation) {
+      this.writeBehind(key, record, ttl, reservation, done);
+      return;
+    }
+    this.queue
       .reserve(bytes, this.operationTimeoutMs)
-      .then((r) => this.writeBehind(key, record, ttl, r));
+      .then((r) => this.writeBehind(key, record, ttl, r, done), done);
   }
 
   private writeBehind(
@@ -377,27 +396,33 @@ export class TieredStore extends BaseConnector {
     record: WriteRecord | null,
     ttl: number,
     reservation: Reservation,
-  ): Promise<void> {
+    done: WriteDone,
+  ): void {
     // Room may have come after a wait, in which a pending journaled write of the key appeared.
     const ride = this.journalCache ? this.queue.ride(key, record === null ? 'delete' : 'set') : null;
     const token = ride ? ride.token : this.journalCache ? this.nextToken() : null;
     const write = new ReservedWrite(this.queue, reservation, ride, key, record, ttl, token);
-    return this.writeCachesFor(key, record, ttl, ride ? null : token, write);
+    this.writeCachesFor(key, record, ttl, ride ? null : token, write, done);
   }
 
-  /** Writes the caches (journaled when `token` is given), then tells `listener` how it went. */
+  /**
+   * Writes the caches (journaled when `token` is given), tells the write's queue `ticket` how it
+   * went, then the operation (`done`).
+   */
   private writeCachesFor(
     key: string,
     record: WriteRecord | null,
     ttl: number,
     token: string | null,
-    listener: WriteListener,
-  ): Promise<void> {
-    // The common case, one cache taking a plain write through its shortcut: the listener is told
-    // by the tier's own completion, one promise reaction per set instead of two.
+    ticket: AcknowledgingWrite,
+    done: WriteDone,
+  ): void {
+    // The common case, one cache taking a plain write through its shortcut: the tier tells the
+    // ticket, and the ticket, once the queue has the write, tells the operation. No promise.
     if (token === null && this.caches.length === 1 && this.onCacheFailure === 'fail') {
-      const direct = this.directCaches[0]?.[DIRECT_WRITE](key, record, ttl, this.codec, listener);
-      if (direct) return direct;
+      ticket.reportTo = done;
+      if (this.directCaches[0]?.[DIRECT_WRITE](key, record, ttl, this.codec, ticket)) return;
+      ticket.reportTo = null;
     }
     let cacheWrite: Promise<void>;
     try {
@@ -406,13 +431,14 @@ export class TieredStore extends BaseConnector {
       // A tier that throws instead of rejecting must not keep the reservation or the ride.
       cacheWrite = Promise.reject(err);
     }
-    return cacheWrite.then(
-      () => listener.writeSettled(null),
+    const written = cacheWrite.then(
+      () => ticket.writeSettled(null),
       (err: unknown) => {
-        listener.writeSettled(err);
+        ticket.writeSettled(err);
         return this.afterCacheFailure(key, record, ttl, err, true);
       },
     );
+    report(written, done);
   }
 
   /** Write-through, and keys excluded from storage: no queue. */
@@ -487,7 +513,8 @@ export class TieredStore extends BaseConnector {
       const options = { ...writeOptions(record.version, ttl), ...journal };
       return this.journalCache.setJournaled(key, this.valueFor(index, record), options);
     }
-    const direct = this.directCaches[index]?.[DIRECT_WRITE](key, record, ttl, this.codec);
+    const tier = this.directCaches[index];
+    const direct = tier ? viaShortcut(tier, key, record, ttl, this.codec) : null;
     if (direct) return direct;
     if (record === null) return cache.delete(key);
     return cache.set(key, this.valueFor(index, record), writeOptions(record.version, ttl));
@@ -653,4 +680,29 @@ function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], fa
     );
   }
   return value;
+}
+
+/** The promise form of a write reported through a callback. */
+function promised(start: (done: WriteDone) => void): Promise<void> {
+  return new Promise((resolve, reject) => start((err) => (err === null ? resolve() : reject(err))));
+}
+
+/** Reports how `work` went to `done`. */
+function report(work: Promise<void>, done: WriteDone): void {
+  work.then(() => done(null), done);
+}
+
+/** A tier's shortcut write as a promise; null when the shortcut does not apply. */
+function viaShortcut(
+  tier: DirectWritable,
+  key: string,
+  record: WriteRecord | null,
+  ttl: number,
+  codec: Codec,
+): Promise<void> | null {
+  let listener!: WriteListener;
+  const written = new Promise<void>((resolve, reject) => {
+    listener = { writeSettled: (err) => (err === null ? resolve() : reject(err)) };
+  });
+  return tier[DIRECT_WRITE](key, record, ttl, codec, listener) ? written : null;
 }

@@ -1,4 +1,4 @@
-import type { WriteListener } from '../connector/direct-write';
+import type { WriteDone, WriteListener } from '../connector/direct-write';
 import { ConnectorError } from '../errors';
 
 /** One storage write waiting behind the caches. */
@@ -47,11 +47,16 @@ export interface WriteContent {
 }
 
 /** A write waiting for its cache write, and the listener that write tells how it went. */
-abstract class AcknowledgingWrite implements QueuedWrite, WriteListener {
+export abstract class AcknowledgingWrite implements QueuedWrite, WriteListener {
   readonly op: 'set' | 'delete';
   readonly data: Uint8Array | null;
   readonly version: number;
   abstract readonly token: string | null;
+  /**
+   * Told how the write went once the queue has settled it, when the cache write reports to this
+   * ticket directly (the tier's shortcut): the store's operation, with no promise in between.
+   */
+  reportTo: WriteDone | null = null;
 
   constructor(
     readonly key: string,
@@ -93,6 +98,7 @@ export class RiddenWrite extends AcknowledgingWrite {
     if (this.done) return;
     this.done = true;
     this.queue.settleRidden(this, this.entry, err !== null);
+    this.reportTo?.(err);
   }
 }
 
@@ -116,11 +122,12 @@ export class ReservedWrite extends AcknowledgingWrite {
   writeSettled(err: unknown): void {
     if (err === null) {
       this.queue.commit(this.reservation, this, this.ride);
-      return;
+    } else {
+      this.queue.cancel(this.reservation);
+      if (this.ride) this.queue.unride(this.ride);
+      this.queue.cacheWriteFailed(this.key);
     }
-    this.queue.cancel(this.reservation);
-    if (this.ride) this.queue.unride(this.ride);
-    this.queue.cacheWriteFailed(this.key);
+    this.reportTo?.(err);
   }
 }
 
