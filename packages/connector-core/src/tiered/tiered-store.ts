@@ -388,7 +388,8 @@ export class TieredStore extends BaseConnector {
     }
     this.queue
       .reserve(bytes, this.operationTimeoutMs)
-      .then((r) => this.writeBehind(key, record, ttl, r, done), done);
+      .then((r) => this.writeBehind(key, record, ttl, r, done), done)
+      .catch(done); // a throw in writeBehind must fail the write, not hang it (done reports once)
   }
 
   private writeBehind(
