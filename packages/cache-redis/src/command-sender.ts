@@ -64,7 +64,7 @@ export class CommandSender {
     else this.sendPipeline(commands);
   }
 
-  private sendOne(command: PlannedCommand): void {
+  private sendOne(command: PlannedCommand, resent = false): void {
     this.begin(1);
     let reply: Promise<unknown>;
     try {
@@ -81,6 +81,10 @@ export class CommandSender {
       },
       (err: unknown) => {
         this.progress(1);
+        if (!resent && this.client.isCluster && isUnsentRegrouping(err)) {
+          this.sendOne(command, true);
+          return;
+        }
         command.settle(this.error(err), undefined);
       },
     );
@@ -115,4 +119,14 @@ export class CommandSender {
       }
     }, failAll);
   }
+}
+
+/**
+ * ioredis groups a cluster's auto-pipelined commands by node when they are issued and checks the
+ * grouping again when the pipeline runs; if its slot table changed in between (a refresh while
+ * the cluster settles), it rejects the whole pipeline before sending any of it. Nothing reached
+ * Redis, so sending again (once, in the order the rejections arrive) is safe.
+ */
+export function isUnsentRegrouping(err: unknown): boolean {
+  return err instanceof Error && err.message.includes('should belong to the same slots allocation group');
 }
