@@ -1,4 +1,4 @@
-import type { ReadRecord } from '@connector-kit/connector-core';
+import type { ReadRecord, WriteDone } from '@connector-kit/connector-core';
 import {
   CompareAndSetCommand,
   DeleteCommand,
@@ -166,7 +166,7 @@ export class Batcher {
    * One set (or delete, for a null record) reported through `done` instead of a promise: the
    * connector's `_write`, which a set of the public API and a tiered store's shortcut use.
    */
-  write(key: string, record: RecordArgument | null, ttlMs: number, done: (err: unknown) => void): void {
+  write(key: string, record: RecordArgument | null, ttlMs: number, done: WriteDone): void {
     const request: WriteRequest = new PendingRequest(1, undefined, () => done(null), done);
     if (record === null) this.addDelete([key], request);
     else this.addSet([key], [record], ttlMs, request);

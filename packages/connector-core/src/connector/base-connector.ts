@@ -736,10 +736,6 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     });
   }
 
-  /**
-   * Runs one operation: rejects after close, waits for readiness, orders writes per key when the
-   * backend does not, bounds everything by the operation timeout and settles exactly once.
-   */
   /** `set` and `delete` (null record), checked: through `_write` where the connector has it. */
   private runSetOrDelete(
     operation: 'set' | 'delete',
@@ -757,9 +753,10 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   }
 
   /**
-   * Runs an operation: bounded by the operation timeout, after readiness, counted in the stats.
-   * The work either returns a promise (`work`) or, on a connector that keeps order itself,
-   * reports through the operation's own completion callback (`reportingWork`, see `_write`).
+   * Runs one operation: rejects after close, waits for readiness, orders writes per key when the
+   * backend does not, bounds everything by the operation timeout and settles exactly once. The
+   * work either returns a promise (`work`) or, on a connector that keeps order itself, reports
+   * through the operation's own completion callback (`reportingWork`, see `_write`).
    */
   private run<T>(
     operation: string,

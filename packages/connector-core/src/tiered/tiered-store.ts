@@ -6,7 +6,6 @@ import {
   isDirectWritable,
   type DirectWritable,
   type WriteDone,
-  type WriteListener,
 } from '../connector/direct-write';
 import { acceptsEncodedValues, encodedValue } from '../connector/encoded-value';
 import { writeOptions, type ReadRecord, type WriteRecord } from '../connector/records';
@@ -118,6 +117,11 @@ export class TieredStore extends BaseConnector {
   private readonly tierTakesBytes: boolean[];
   /** Per cache tier: the shortcut for writes, where the tier offers one (see direct-write.ts). */
   private readonly directCaches: (DirectWritable | null)[];
+  /**
+   * The one cache's shortcut when plain writes may take it without a promise: a single kit cache
+   * and `onCacheFailure: 'fail'` (with 'write-through', a failed cache write goes on to storage).
+   */
+  private readonly shortcutTier: DirectWritable | null;
   private readonly counters = {
     storageWrites: 0,
     storageWriteErrors: 0,
@@ -213,6 +217,8 @@ export class TieredStore extends BaseConnector {
     );
     this.tierTakesBytes = tiers.map(acceptsEncodedValues);
     this.directCaches = this.caches.map((c) => (isDirectWritable(c) ? c : null));
+    this.shortcutTier =
+      this.caches.length === 1 && this.onCacheFailure === 'fail' ? this.directCaches[0]! : null;
     for (const tier of tiers) {
       // Tier errors surface through the store (tiers must not crash the process either).
       tier.on('error', (err: unknown) => this.reportError(err));
@@ -359,9 +365,8 @@ export class TieredStore extends BaseConnector {
     if (!toStorage && this.caches.length === 1 && this.onCacheFailure === 'fail') {
       // A key that never reaches storage (deepstream's transient records) is a plain cache write:
       // no queue, and no async frame of its own.
-      const tier = this.directCaches[0];
-      if (tier?.[DIRECT_WRITE](key, record, ttl, this.codec, { writeSettled: done })) return;
-      report(this.writeCache(0, key, record, ttl, null), done);
+      if (this.shortcutTier?.[DIRECT_WRITE](key, record, ttl, this.codec, { writeSettled: done })) return;
+      report(this.writePublicly(0, key, record, ttl), done);
       return;
     }
     if (!toStorage || this.writeMode === 'write-through') {
@@ -420,9 +425,9 @@ export class TieredStore extends BaseConnector {
   ): void {
     // The common case, one cache taking a plain write through its shortcut: the tier tells the
     // ticket, and the ticket, once the queue has the write, tells the operation. No promise.
-    if (token === null && this.caches.length === 1 && this.onCacheFailure === 'fail') {
+    if (token === null && this.shortcutTier) {
       ticket.reportTo = done;
-      if (this.directCaches[0]?.[DIRECT_WRITE](key, record, ttl, this.codec, ticket)) return;
+      if (this.shortcutTier[DIRECT_WRITE](key, record, ttl, this.codec, ticket)) return;
       ticket.reportTo = null;
     }
     let cacheWrite: Promise<void>;
@@ -516,7 +521,12 @@ export class TieredStore extends BaseConnector {
     }
     const tier = this.directCaches[index];
     const direct = tier ? viaShortcut(tier, key, record, ttl, this.codec) : null;
-    if (direct) return direct;
+    return direct ?? this.writePublicly(index, key, record, ttl);
+  }
+
+  /** Tier `index`'s public `set`/`delete`, for a write its shortcut does not take. */
+  private writePublicly(index: number, key: string, record: WriteRecord | null, ttl: number): Promise<void> {
+    const cache = this.caches[index]!;
     if (record === null) return cache.delete(key);
     return cache.set(key, this.valueFor(index, record), writeOptions(record.version, ttl));
   }
@@ -701,9 +711,9 @@ function viaShortcut(
   ttl: number,
   codec: Codec,
 ): Promise<void> | null {
-  let listener!: WriteListener;
-  const written = new Promise<void>((resolve, reject) => {
-    listener = { writeSettled: (err) => (err === null ? resolve() : reject(err)) };
+  let taken = false;
+  const written = promised((done) => {
+    taken = tier[DIRECT_WRITE](key, record, ttl, codec, { writeSettled: done });
   });
-  return tier[DIRECT_WRITE](key, record, ttl, codec, listener) ? written : null;
+  return taken ? written : null;
 }
