@@ -66,6 +66,10 @@ export interface ConnectorStats {
   errors: Record<string, number>;
   hits: number;
   misses: number;
+  /**
+   * Of the operations this connector timed: its public methods. Writes a tiered store makes into
+   * it through the store's shortcut count in `operations` and are timed in the store's stats.
+   */
   latencyMs: { count: number; p50: number; p90: number; p99: number; max: number };
   inFlight: number;
 }

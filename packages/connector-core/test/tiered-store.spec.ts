@@ -225,6 +225,39 @@ describe('TieredStore behaviour', () => {
     await store.close();
   });
 
+  it('a key rewritten without pause still reaches storage once due: writes riding its journal mark cannot hold it back', async () => {
+    // Slow cache writes from four writers that never pause: some write of 'hot' is always riding
+    // the pending entry's mark, and a ridden entry is not dispatched while a ride is under way.
+    class SlowJournalingCache extends JournalingMemoryCache {
+      protected override async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
+        await sleep(10);
+        return super._set(key, record, ttl);
+      }
+    }
+    const storage = new FlakyStorage({ logger: quiet });
+    const store = new TieredStore({
+      caches: [new SlowJournalingCache()],
+      storage,
+      logger: quiet,
+      writeBehind: { writeDelayMs: 100, lingerMs: 5 },
+    });
+    let stop = false;
+    let last = 0;
+    const writer = async (): Promise<void> => {
+      while (!stop) await store.set('hot', ++last);
+    };
+    const writers = [writer(), writer(), writer(), writer()];
+    try {
+      await eventually(() => storage.writtenKeys > 0, 1500, 'a storage write while writers keep riding');
+    } finally {
+      stop = true;
+      await Promise.all(writers);
+    }
+    await store.flush(2000);
+    expect<unknown>(await storage.get('hot')).toBe(last);
+    await store.close();
+  });
+
   it('a queued write keeps its TTL: it expires while queued, and storage gets what is left of it or a delete', async () => {
     const { store, storage } = setup({ writeBehind: { writeDelayMs: 400 } });
     await storage.set('gone', 'old');

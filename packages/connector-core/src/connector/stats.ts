@@ -71,8 +71,13 @@ export class StatsRecorder {
   readonly latency = new LatencyHistogram();
 
   recordOperation(operation: string, ms: number): void {
-    this.operations[operation] = (this.operations[operation] ?? 0) + 1;
+    this.countOperation(operation);
     this.latency.record(ms);
+  }
+
+  /** An operation timed elsewhere (a tiered store's write into this tier): counted, not timed. */
+  countOperation(operation: string): void {
+    this.operations[operation] = (this.operations[operation] ?? 0) + 1;
   }
 
   recordError(code: string): void {

@@ -30,6 +30,11 @@ interface Entry extends QueuedWrite {
   attempts: number;
   /** Cache writes in progress that rely on this entry's journal mark (see ride()). */
   riders: number;
+  /**
+   * Set by the pump when it finds the entry due but ridden: no more rides, so a key rewritten
+   * without pause still goes to storage once its rides in progress end (see rideable()).
+   */
+  ridesClosed: boolean;
 }
 
 /** A write that relies on the journal mark of a pending entry of its key (see ride()). */
@@ -382,8 +387,8 @@ export class WriteBehindQueue {
    * Lets a write of `key` rely on the journal mark of the pending write it will be coalesced
    * into, so its cache write need not journal again: a hot key is then marked once per write
    * delay instead of once per write. Only a pending entry of the same operation, with a mark and
-   * not yet due, can be ridden; it is not dispatched until every ride on it is committed or
-   * released, so the mark cannot be cleared under a write that relies on it.
+   * still open to rides, can be ridden; it is not dispatched until every ride on it is committed
+   * or released, so the mark cannot be cleared under a write that relies on it.
    */
   ride(key: string, op: 'set' | 'delete'): Ride | null {
     const entry = this.rideable(key, op);
@@ -426,8 +431,9 @@ export class WriteBehindQueue {
   /** The pending entry of `key` a write of `op` may ride, or null (see ride()). */
   private rideable(key: string, op: 'set' | 'delete'): Entry | null {
     const entry = this.pending.get(key);
-    if (!entry || entry.token === null || entry.op !== op || this.closed) return null;
-    if (this.dueIn(entry, Date.now()) <= 0) return null; // due: let it go
+    // No clock read here (this is every hot-key write): the pump closes a due entry to rides
+    // when it finds it ridden, and until then a ride only adds a newer value to its write.
+    if (!entry || entry.token === null || entry.op !== op || entry.ridesClosed || this.closed) return null;
     return entry;
   }
 
@@ -483,6 +489,7 @@ export class WriteBehindQueue {
         enqueuedAt: now,
         attempts: 0,
         riders: 0,
+        ridesClosed: false,
       });
     }
     this.schedulePump(now);
@@ -654,7 +661,11 @@ export class WriteBehindQueue {
         // Pending is (nearly) in acknowledgement order: the first write not yet due ends the scan.
         if (entry.enqueuedAt > dueBefore) break;
         if (this.inFlight.has(entry.key)) continue; // per-key order: one write of a key at a time
-        if (entry.riders > 0) continue; // a cache write relying on its mark is still under way
+        if (entry.riders > 0) {
+          // A cache write relying on its mark is still under way: let it end, take no more.
+          entry.ridesClosed = true;
+          continue;
+        }
         batch.push(entry);
         if (batch.length >= this.options.batchSize) break;
       }
