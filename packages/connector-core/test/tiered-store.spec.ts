@@ -467,6 +467,74 @@ describe('TieredStore behaviour', () => {
     await Promise.all([store.close(), seeded.close()]);
   });
 
+  it("with a prefix: every tier holds prefixed keys; exclusions, errors and recovery go by the caller's keys", async () => {
+    // A journal left by lost processes of this store ('app:') and of another store ('other:').
+    class LeftJournalCache extends JournalingMemoryCache {
+      cleared: string[] = [];
+      override readJournal(): Promise<JournalEntry[]> {
+        return Promise.resolve([
+          { key: 'app:left', token: 't1', op: 'set' },
+          { key: 'other:left', token: 't2', op: 'set' },
+        ]);
+      }
+      override clearJournal(
+        _journal: string,
+        entries: readonly { key: string; token: string }[],
+      ): Promise<void> {
+        this.cleared.push(...entries.map((e) => e.key));
+        return Promise.resolve();
+      }
+    }
+    const cache = new LeftJournalCache({ store: new MemoryStore() });
+    const seeded = new MemoryCache({ store: cache.store });
+    await seeded.set('app:left', 'L');
+    await seeded.set('other:left', 'O');
+    const storage = new FlakyStorage({ logger: quiet });
+    const store = new TieredStore({
+      prefix: 'app:',
+      caches: [cache],
+      storage,
+      logger: quiet,
+      storageExclusionPrefixes: ['tmp/'],
+      closeTimeoutMs: 200,
+    });
+    const errors: ConnectorError[] = [];
+    store.on('error', (e: ConnectorError) => errors.push(e));
+    await store.whenReady();
+    // Recovery completed this store's write only: the other store's storage may not be ours.
+    expect(store.stats().tiered.journalRecovered).toBe(1);
+    await store.set('k', 1);
+    await store.set('tmp/x', 2); // excluded by the caller's key, not the prefixed one
+    await store.flush(2000);
+    expect(cache.cleared.sort()).toEqual(['app:k', 'app:left']);
+    expect<unknown>(await storage.getBulk(['app:k', 'app:left', 'other:left', 'app:tmp/x'])).toEqual([
+      1,
+      'L',
+      null,
+      null,
+    ]);
+    expect<unknown>(await seeded.getBulk(['app:k', 'app:tmp/x'])).toEqual([1, 2]);
+    // A read-through from storage fills the cache under the prefixed key.
+    await storage.set('app:cold', 3);
+    expect<unknown>(await store.get('cold')).toBe(3);
+    let filled: unknown = null;
+    for (let i = 0; i < 100 && filled !== 3; i++) {
+      await sleep(10);
+      filled = await seeded.get('app:cold');
+    }
+    expect(filled).toBe(3);
+    await store.delete('k');
+    await store.flush(2000);
+    expect<unknown>(await storage.get('app:k')).toBeNull();
+    // Errors name the keys as the caller wrote them.
+    storage.down = true;
+    await store.set('lost', 1);
+    await store.close();
+    const unflushed = errors.find((e) => e.code === 'UNFLUSHED');
+    expect(unflushed?.details.keys).toEqual(['lost']);
+    await seeded.close();
+  });
+
   it('keys under storageExclusionPrefixes never reach storage', async () => {
     const { store, storage } = setup({ storageExclusionPrefixes: ['tmp/', 'session-'] });
     await store.set('tmp/x', 1);

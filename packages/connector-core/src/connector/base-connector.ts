@@ -46,6 +46,13 @@ export interface ConnectorIdentity {
    * unless the bound is over `maxValueBytes`, where it measures exactly.
    */
   valuesOnly?: boolean;
+  /**
+   * True when the hooks take the caller's keys as they are and the connector applies `prefix`
+   * itself where it needs to (the tiered store: its queue and maps then key on the caller's own
+   * string, whose hash the engine has usually computed already, rather than on a fresh
+   * concatenation hashed again on every write).
+   */
+  prefixesKeysItself?: boolean;
 }
 
 const noop = (): void => undefined;
@@ -63,6 +70,8 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   readonly version: string;
   readonly supports: Readonly<Supports>;
   readonly prefix: string;
+  /** What the hooks' keys carry: `prefix`, or nothing when the connector prefixes keys itself. */
+  private readonly hookPrefix: string;
   protected readonly codec: Codec;
   protected readonly logger: Logger;
   protected readonly operationTimeoutMs: number;
@@ -124,12 +133,14 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       });
     }
     this.prefix = prefix;
+    this.hookPrefix = identity.prefixesKeysItself === true ? '' : prefix;
     // Open on the next tick, once the subclass constructor has finished.
     process.nextTick(() => this.open());
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Hooks a backend implements. Keys handed to hooks already carry the prefix.
+  // Hooks a backend implements. Keys handed to hooks already carry the prefix (unless the
+  // connector declares prefixesKeysItself).
 
   /** Connects. Retried with backoff until it resolves; a CONFIG error stops the retries. */
   protected abstract _open(): Promise<void>;
@@ -299,7 +310,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   private getEntryInternal(operation: string, key: string): Promise<Entry | null> {
     const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
     if (invalid) return this.rejectNow(operation, invalid);
-    const fullKey = this.prefix + key;
+    const fullKey = this.hookPrefix + key;
     return this.run(operation, [fullKey], false, async () => {
       const record = await this._get(fullKey);
       if (record === null) {
@@ -316,7 +327,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   head(key: string, callback?: Callback<number | null>): Promise<number | null> | void {
     const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
     if (invalid) return deliver(this.rejectNow('head', invalid), callback);
-    const fullKey = this.prefix + key;
+    const fullKey = this.hookPrefix + key;
     return deliver(
       this.run('head', [fullKey], false, () => this._head(fullKey)),
       callback,
@@ -340,7 +351,10 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     } catch (err) {
       return deliver(this.rejectNow('set', err), callback);
     }
-    return deliver(this.runSetOrDelete('set', this.prefix + key, prepared.record, prepared.ttl), callback);
+    return deliver(
+      this.runSetOrDelete('set', this.hookPrefix + key, prepared.record, prepared.ttl),
+      callback,
+    );
   }
 
   delete(key: string): Promise<void>;
@@ -348,7 +362,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   delete(key: string, callback?: Callback<void>): Promise<void> | void {
     const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
     if (invalid) return deliver(this.rejectNow('delete', invalid), callback);
-    return deliver(this.runSetOrDelete('delete', this.prefix + key, null, 0), callback);
+    return deliver(this.runSetOrDelete('delete', this.hookPrefix + key, null, 0), callback);
   }
 
   compareAndSet(key: string, value: JsonValue, options: CompareAndSetOptions): Promise<void>;
@@ -385,7 +399,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     } catch (err) {
       return deliver(this.rejectNow('compareAndSet', err), callback);
     }
-    const fullKey = this.prefix + key;
+    const fullKey = this.hookPrefix + key;
     const cas = this._compareAndSet.bind(this);
     return deliver(
       this.run('compareAndSet', [fullKey], true, async () => {
@@ -495,7 +509,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
         }
         this.checkKey(entry.key);
         const record = this.encodeRecord(entry.value, entry.version ?? options?.version);
-        items.push({ key: this.prefix + entry.key, record });
+        items.push({ key: this.hookPrefix + entry.key, record });
       }
     } catch (err) {
       return deliver(this.rejectNow('setBulk', err), callback);
@@ -542,7 +556,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   // For drivers that add operations of their own (e.g. a journaled write): the same checks,
   // serialisation, readiness wait, timeout, ordering and stats as the built-in operations.
 
-  /** Runs a write of `value` under `key`; `work` gets the prefixed key, the record and the TTL. */
+  /** Runs a write of `value` under `key`; `work` gets the key as hooks take it, the record and the TTL. */
   protected runWrite(
     operation: string,
     key: string,
@@ -557,7 +571,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     } catch (err) {
       return this.rejectNow(operation, err);
     }
-    const fullKey = this.prefix + key;
+    const fullKey = this.hookPrefix + key;
     return this.run(operation, [fullKey], true, () => work(fullKey, prepared.record, prepared.ttl));
   }
 
@@ -573,7 +587,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     } catch (err) {
       return this.rejectNow(operation, err);
     }
-    const fullKey = this.prefix + key;
+    const fullKey = this.hookPrefix + key;
     return this.run(operation, [fullKey], isWrite, () => work(fullKey));
   }
 
@@ -601,7 +615,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     // Our prefix may push a key the store accepted over our limit: let `set` say so.
     if ((key.length + this.prefix.length) * 3 > this.supports.maxKeyBytes) return false;
     const operation = record === null ? 'delete' : 'set';
-    const fullKey = this.prefix + key;
+    const fullKey = this.hookPrefix + key;
     // Counted here, timed by the store: its operation spans this write, and two clock reads and a
     // histogram update per write were a measurable share of a tiered set.
     this.recorder.countOperation(operation);
@@ -636,7 +650,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       throw new ConnectorError('INVALID_KEY', 'Bulk operations expect an array of keys');
     return keys.map((key: string) => {
       this.checkKey(key);
-      return this.prefix + key;
+      return this.hookPrefix + key;
     });
   }
 

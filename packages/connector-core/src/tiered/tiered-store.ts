@@ -177,6 +177,9 @@ export class TieredStore extends BaseConnector {
       // so no chain per key is needed here. Not with onCacheFailure 'write-through': a failed
       // cache write then goes straight to storage and must not overtake a later, queued write.
       preservesOrder: onCacheFailure === 'fail',
+      // Keys arrive as the caller gave them; tiers get them prefixed (tierKey). The queue and the
+      // maps key on the caller's string: no fresh concatenation to hash on every write.
+      prefixesKeysItself: true,
     });
     this.caches = [...caches];
     this.storage = storage;
@@ -291,7 +294,7 @@ export class TieredStore extends BaseConnector {
     if (queued) return queuedRecord(queued);
     // Join an in-flight storage read only if no write of the key happened since it began.
     const entry = await this.storageReads.run(`${this.lastWriteOf(key)}:${key}`, () =>
-      this.storage.getEntry(key),
+      this.storage.getEntry(this.tierKey(key)),
     );
     const stats = this.tierStats[this.caches.length]!;
     if (entry) stats.hits++;
@@ -306,7 +309,7 @@ export class TieredStore extends BaseConnector {
   private async readTier(index: number, key: string): Promise<Entry | null> {
     const stats = this.tierStats[index]!;
     try {
-      const entry = await this.caches[index]!.getEntry(key);
+      const entry = await this.caches[index]!.getEntry(this.tierKey(key));
       if (entry) stats.hits++;
       else stats.misses++;
       return entry;
@@ -329,8 +332,8 @@ export class TieredStore extends BaseConnector {
       const options = writeOptions(entry.version, this.readFillTtl);
       // Only-if-absent where the cache can do it atomically: another process may have written meanwhile.
       const write = cache.supports.compareAndSet
-        ? cache.compareAndSet(key, entry.value, { ...options, expectedVersion: null })
-        : cache.set(key, entry.value, options);
+        ? cache.compareAndSet(this.tierKey(key), entry.value, { ...options, expectedVersion: null })
+        : cache.set(this.tierKey(key), entry.value, options);
       this.counters.readThroughFills++;
       write.catch((err: unknown) => {
         if (!ConnectorError.is(err, 'CONFLICT')) this.reportError(err);
@@ -365,7 +368,8 @@ export class TieredStore extends BaseConnector {
     if (!toStorage && this.caches.length === 1 && this.onCacheFailure === 'fail') {
       // A key that never reaches storage (deepstream's transient records) is a plain cache write:
       // no queue, and no async frame of its own.
-      if (this.shortcutTier?.[DIRECT_WRITE](key, record, ttl, this.codec, { writeSettled: done })) return;
+      const tierKey = this.tierKey(key);
+      if (this.shortcutTier?.[DIRECT_WRITE](tierKey, record, ttl, this.codec, { writeSettled: done })) return;
       report(this.writePublicly(0, key, record, ttl), done);
       return;
     }
@@ -427,7 +431,7 @@ export class TieredStore extends BaseConnector {
     // ticket, and the ticket, once the queue has the write, tells the operation. No promise.
     if (token === null && this.shortcutTier) {
       ticket.reportTo = done;
-      if (this.shortcutTier[DIRECT_WRITE](key, record, ttl, this.codec, ticket)) return;
+      if (this.shortcutTier[DIRECT_WRITE](this.tierKey(key), record, ttl, this.codec, ticket)) return;
       ticket.reportTo = null;
     }
     let cacheWrite: Promise<void>;
@@ -500,7 +504,7 @@ export class TieredStore extends BaseConnector {
       }
     } catch (err) {
       // Tiers written before the failure would now disagree with the rest: drop their copies.
-      for (let i = 0; i < written; i++) this.caches[i]!.delete(key).catch(() => undefined);
+      for (let i = 0; i < written; i++) this.caches[i]!.delete(this.tierKey(key)).catch(() => undefined);
       throw err;
     }
   }
@@ -513,22 +517,23 @@ export class TieredStore extends BaseConnector {
     token: string | null,
   ): Promise<void> {
     const cache = this.caches[index]!;
+    const tierKey = this.tierKey(key);
     if (token !== null && cache === this.journalCache) {
       const journal = { journal: this.journalName, token };
-      if (record === null) return this.journalCache.deleteJournaled(key, journal);
+      if (record === null) return this.journalCache.deleteJournaled(tierKey, journal);
       const options = { ...writeOptions(record.version, ttl), ...journal };
-      return this.journalCache.setJournaled(key, this.valueFor(index, record), options);
+      return this.journalCache.setJournaled(tierKey, this.valueFor(index, record), options);
     }
     const tier = this.directCaches[index];
-    const direct = tier ? viaShortcut(tier, key, record, ttl, this.codec) : null;
+    const direct = tier ? viaShortcut(tier, tierKey, record, ttl, this.codec) : null;
     return direct ?? this.writePublicly(index, key, record, ttl);
   }
 
   /** Tier `index`'s public `set`/`delete`, for a write its shortcut does not take. */
   private writePublicly(index: number, key: string, record: WriteRecord | null, ttl: number): Promise<void> {
     const cache = this.caches[index]!;
-    if (record === null) return cache.delete(key);
-    return cache.set(key, this.valueFor(index, record), writeOptions(record.version, ttl));
+    if (record === null) return cache.delete(this.tierKey(key));
+    return cache.set(this.tierKey(key), this.valueFor(index, record), writeOptions(record.version, ttl));
   }
 
   /** What tier `index` is given to store: our bytes as they are where it accepts them, else a fresh value. */
@@ -538,15 +543,15 @@ export class TieredStore extends BaseConnector {
   }
 
   private invalidateCaches(key: string): void {
-    for (const cache of this.caches) cache.delete(key).catch(() => undefined);
+    for (const cache of this.caches) cache.delete(this.tierKey(key)).catch(() => undefined);
   }
 
   private async writeStorageNow(key: string, record: WriteRecord | null, ttl: number): Promise<void> {
     this.counters.storageWrites++;
-    if (record === null) await this.storage.delete(key);
+    if (record === null) await this.storage.delete(this.tierKey(key));
     else
       await this.storage.set(
-        key,
+        this.tierKey(key),
         this.valueFor(this.caches.length, record),
         writeOptions(record.version, ttl),
       );
@@ -562,13 +567,17 @@ export class TieredStore extends BaseConnector {
     const expired = (w: QueuedWrite): boolean => hasExpired(w, now);
     const left = (w: QueuedWrite): number =>
       w.expiresAt ? Math.ceil((w.expiresAt - now) / granularity) * granularity : 0;
-    const deletes = batch.filter((w) => w.op === 'delete' || expired(w)).map((w) => w.key);
+    const deletes = batch.filter((w) => w.op === 'delete' || expired(w)).map((w) => this.tierKey(w.key));
     const setsByTtl = new Map<number, { key: string; value: JsonValue; version: number }[]>();
     for (const w of batch) {
       if (w.op !== 'set' || expired(w)) continue;
       const ttl = left(w);
       const group = setsByTtl.get(ttl) ?? [];
-      group.push({ key: w.key, value: this.valueFor(this.caches.length, w), version: w.version });
+      group.push({
+        key: this.tierKey(w.key),
+        value: this.valueFor(this.caches.length, w),
+        version: w.version,
+      });
       setsByTtl.set(ttl, group);
     }
     const calls: Promise<void>[] = [];
@@ -584,7 +593,9 @@ export class TieredStore extends BaseConnector {
 
   private clearJournal(batch: readonly QueuedWrite[]): void {
     if (!this.journalCache) return;
-    const entries = batch.filter((w) => w.token !== null).map((w) => ({ key: w.key, token: w.token! }));
+    const entries = batch
+      .filter((w) => w.token !== null)
+      .map((w) => ({ key: this.tierKey(w.key), token: w.token! }));
     if (entries.length === 0) return;
     this.journalCache.clearJournal(this.journalName, entries).catch((err: unknown) => this.reportError(err));
   }
@@ -593,7 +604,11 @@ export class TieredStore extends BaseConnector {
   private async recoverJournal(cache: JournalingCache): Promise<void> {
     const entries: JournalEntry[] = await cache.readJournal(this.journalName);
     for (const entry of entries) {
-      if (this.isExcluded(entry.key)) continue;
+      // Journal keys are the tiers' (prefixed). A key outside our prefix is another store's:
+      // its storage may not be ours, so it is left for that store to complete.
+      if (!entry.key.startsWith(this.prefix)) continue;
+      const key = entry.key.slice(this.prefix.length);
+      if (this.isExcluded(key)) continue;
       let data: Uint8Array | null = null;
       let version = 0;
       if (entry.op === 'set') {
@@ -615,9 +630,9 @@ export class TieredStore extends BaseConnector {
         data = this.codec.encode(current.value);
         version = current.version;
       }
-      const reservation = await this.queue.reserve(WriteBehindQueue.sizeOf(entry.key, data));
+      const reservation = await this.queue.reserve(WriteBehindQueue.sizeOf(key, data));
       this.queue.commit(reservation, {
-        key: entry.key,
+        key,
         op: entry.op,
         data,
         version,
@@ -646,8 +661,12 @@ export class TieredStore extends BaseConnector {
 
   private isExcluded(key: string): boolean {
     if (this.exclusions.length === 0) return false;
-    const userKey = key.slice(this.prefix.length);
-    return this.exclusions.some((p) => userKey.startsWith(p));
+    return this.exclusions.some((p) => key.startsWith(p));
+  }
+
+  /** The key as the tiers store it: with the store's prefix (the store's own maps go without). */
+  private tierKey(key: string): string {
+    return this.prefix + key;
   }
 
   private lastWriteOf(key: string): number {
