@@ -72,6 +72,24 @@ class JournalingMemoryCache extends MemoryCache {
   }
 }
 
+/** A journaling memory cache holding the journal a lost process left; it records what is cleared. */
+class LeftJournalCache extends JournalingMemoryCache {
+  cleared: string[] = [];
+
+  constructor(private readonly left: JournalEntry[]) {
+    super({ store: new MemoryStore() });
+  }
+
+  override readJournal(): Promise<JournalEntry[]> {
+    return Promise.resolve(this.left);
+  }
+
+  override clearJournal(_journal: string, entries: readonly { key: string; token: string }[]): Promise<void> {
+    this.cleared.push(...entries.map((e) => e.key));
+    return Promise.resolve();
+  }
+}
+
 /** The `details.field` of the error `fn` throws. */
 function field(fn: () => unknown): unknown {
   try {
@@ -433,23 +451,10 @@ describe('TieredStore behaviour', () => {
 
   it("journal recovery gives storage what is left of a recovered set's TTL", async () => {
     // A journal left by a lost process: two sets, one of whose cached values expires.
-    class LeftJournalCache extends JournalingMemoryCache {
-      cleared: string[] = [];
-      override readJournal(): Promise<JournalEntry[]> {
-        return Promise.resolve([
-          { key: 'lasting', token: 't1', op: 'set' },
-          { key: 'expiring', token: 't2', op: 'set', ttlMs: 400 },
-        ]);
-      }
-      override clearJournal(
-        _journal: string,
-        entries: readonly { key: string; token: string }[],
-      ): Promise<void> {
-        this.cleared.push(...entries.map((e) => e.key));
-        return Promise.resolve();
-      }
-    }
-    const cache = new LeftJournalCache({ store: new MemoryStore() });
+    const cache = new LeftJournalCache([
+      { key: 'lasting', token: 't1', op: 'set' },
+      { key: 'expiring', token: 't2', op: 'set', ttlMs: 400 },
+    ]);
     const storage = new FlakyStorage({ logger: quiet });
     const seeded = new MemoryCache({ store: cache.store });
     await seeded.set('lasting', 'L', { version: 2 });
@@ -469,23 +474,10 @@ describe('TieredStore behaviour', () => {
 
   it("with a prefix: every tier holds prefixed keys; exclusions, errors and recovery go by the caller's keys", async () => {
     // A journal left by lost processes of this store ('app:') and of another store ('other:').
-    class LeftJournalCache extends JournalingMemoryCache {
-      cleared: string[] = [];
-      override readJournal(): Promise<JournalEntry[]> {
-        return Promise.resolve([
-          { key: 'app:left', token: 't1', op: 'set' },
-          { key: 'other:left', token: 't2', op: 'set' },
-        ]);
-      }
-      override clearJournal(
-        _journal: string,
-        entries: readonly { key: string; token: string }[],
-      ): Promise<void> {
-        this.cleared.push(...entries.map((e) => e.key));
-        return Promise.resolve();
-      }
-    }
-    const cache = new LeftJournalCache({ store: new MemoryStore() });
+    const cache = new LeftJournalCache([
+      { key: 'app:left', token: 't1', op: 'set' },
+      { key: 'other:left', token: 't2', op: 'set' },
+    ]);
     const seeded = new MemoryCache({ store: cache.store });
     await seeded.set('app:left', 'L');
     await seeded.set('other:left', 'O');
