@@ -626,11 +626,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       listener.writeSettled(err === null ? null : this.operationError(operation, err));
     };
     try {
-      if (this._write !== undefined) this._write(fullKey, record, ttlMs, done);
-      else {
-        const work = record === null ? this._delete(fullKey) : this._set(fullKey, record, ttlMs);
-        work.then(() => done(null), done);
-      }
+      this.startOrderedWrite(fullKey, record, ttlMs, done);
     } catch (err) {
       done(err);
     }
@@ -747,20 +743,33 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     });
   }
 
-  /** `set` and `delete` (null record), checked: through `_write` where the connector has it. */
+  /** `set` and `delete` (null record), checked: reported through `done` where the backend keeps order. */
   private runSetOrDelete(
     operation: 'set' | 'delete',
     fullKey: string,
     record: WriteRecord | null,
     ttl: number,
   ): Promise<void> {
-    if (this._write !== undefined && this.preservesOrder) {
+    if (this.preservesOrder) {
       return this.run<void>(operation, [fullKey], true, null, (done) =>
-        this._write!(fullKey, record, ttl, done),
+        this.startOrderedWrite(fullKey, record, ttl, done),
       );
     }
     if (record === null) return this.run(operation, [fullKey], true, () => this._delete(fullKey));
     return this.run(operation, [fullKey], true, () => this._set(fullKey, record, ttl));
+  }
+
+  /**
+   * A set (or delete, for a null record) on a backend that keeps order itself, reported to
+   * `done`: through `_write` where the connector has it, else `_set`/`_delete`.
+   */
+  private startOrderedWrite(fullKey: string, record: WriteRecord | null, ttl: number, done: WriteDone): void {
+    if (this._write !== undefined) {
+      this._write(fullKey, record, ttl, done);
+      return;
+    }
+    const work = record === null ? this._delete(fullKey) : this._set(fullKey, record, ttl);
+    work.then(() => done(null), done);
   }
 
   /**

@@ -365,13 +365,11 @@ export class TieredStore extends BaseConnector {
   private write(key: string, record: WriteRecord | null, ttl: number, done: WriteDone): void {
     this.noteWrite(key);
     const toStorage = !this.isExcluded(key);
-    if (!toStorage && this.caches.length === 1 && this.onCacheFailure === 'fail') {
-      // A key that never reaches storage (deepstream's transient records) is a plain cache write:
-      // no queue, and no async frame of its own.
-      const tierKey = this.tierKey(key);
-      if (this.shortcutTier?.[DIRECT_WRITE](tierKey, record, ttl, this.codec, { writeSettled: done })) return;
-      report(this.writePublicly(0, key, record, ttl), done);
-      return;
+    // A key that never reaches storage (deepstream's transient records) is a plain cache write:
+    // through the shortcut where it applies, with no queue and no async frame of its own.
+    if (!toStorage && this.shortcutTier) {
+      const listener = { writeSettled: done };
+      if (this.shortcutTier[DIRECT_WRITE](this.tierKey(key), record, ttl, this.codec, listener)) return;
     }
     if (!toStorage || this.writeMode === 'write-through') {
       report(this.writeUnqueued(key, record, ttl, toStorage), done);
