@@ -3,7 +3,7 @@ import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import { decodeHeader, decodeRecord, encodeRecord, HEADER_LAST_BYTE } from './record-format';
 import type { CasRequest, ReadRequest, WriteRequest } from './requests';
 import { EncodedCommand, encodeCommand, type Argument, type RecordArgument } from './resp';
-import { SET_WITH_TTL_LUA, type PipelineScriptCommands, type ScriptCommands } from './scripts';
+import { COMPARE_AND_SET_LUA, HEADERS_LUA, SET_WITH_TTL_LUA, type EvalBuffer } from './scripts';
 
 export type Client = Redis | Cluster;
 
@@ -120,13 +120,13 @@ export class HeadersCommand implements PlannedCommand {
   send(client: Client): Promise<unknown> {
     const { keys } = this.targets;
     if (keys.length === 1) return client.getrangeBuffer(keys[0]!, 0, HEADER_LAST_BYTE);
-    return (client as unknown as ScriptCommands).connectorKitHeadersBuffer(keys.length, ...keys);
+    return (client as unknown as EvalBuffer<Promise<Buffer[]>>).evalBuffer(HEADERS_LUA, keys.length, ...keys);
   }
 
   queue(pipeline: ChainableCommander): void {
     const { keys } = this.targets;
     if (keys.length === 1) pipeline.getrangeBuffer(keys[0]!, 0, HEADER_LAST_BYTE);
-    else (pipeline as unknown as PipelineScriptCommands).connectorKitHeadersBuffer(keys.length, ...keys);
+    else (pipeline as unknown as EvalBuffer<unknown>).evalBuffer(HEADERS_LUA, keys.length, ...keys);
   }
 
   settle(err: Error | null, reply: unknown): void {
@@ -227,7 +227,7 @@ export class SetWithTtlCommand implements PlannedCommand {
     return [SET_WITH_TTL_LUA, String(keys.length), ...keys, ...records, String(this.ttlMs)];
   }
 
-  private namedArgs(): (string | Buffer | number)[] {
+  private namedArgs(): [number, ...(string | Buffer | number)[]] {
     const { keys, records } = this.targets;
     return [keys.length, ...keys, ...records.map(storedBytes), this.ttlMs];
   }
@@ -240,8 +240,7 @@ export class SetWithTtlCommand implements PlannedCommand {
     if (this.encoded) return sendEncoded(client, this.name, this.encodedArgs());
     const { keys, records } = this.targets;
     if (keys.length === 1) return client.set(keys[0]!, storedBytes(records[0]!), 'PX', this.ttlMs);
-    const [count, ...rest] = this.namedArgs();
-    return (client as unknown as ScriptCommands).connectorKitSetWithTtl(count as number, ...rest);
+    return client.eval(SET_WITH_TTL_LUA, ...this.namedArgs());
   }
 
   queue(pipeline: ChainableCommander): void {
@@ -251,8 +250,7 @@ export class SetWithTtlCommand implements PlannedCommand {
       pipeline.set(keys[0]!, storedBytes(records[0]!), 'PX', this.ttlMs);
       return;
     }
-    const [count, ...rest] = this.namedArgs();
-    (pipeline as unknown as PipelineScriptCommands).connectorKitSetWithTtl(count as number, ...rest);
+    pipeline.eval(SET_WITH_TTL_LUA, ...this.namedArgs());
   }
 
   settle(err: Error | null): void {
@@ -301,19 +299,17 @@ export class CompareAndSetCommand implements PlannedCommand {
     return this.record.data.byteLength;
   }
 
+  /** EVAL's arguments after the script: one key, then the expected header, record and TTL. */
+  private evalArgs(): [number, string, string, Buffer, number] {
+    return [1, this.key, this.expectedHeader, storedBytes(this.record), this.ttlMs];
+  }
+
   send(client: Client): Promise<unknown> {
-    const scripts = client as unknown as ScriptCommands;
-    return scripts.connectorKitCompareAndSet(
-      this.key,
-      this.expectedHeader,
-      storedBytes(this.record),
-      this.ttlMs,
-    );
+    return client.eval(COMPARE_AND_SET_LUA, ...this.evalArgs());
   }
 
   queue(pipeline: ChainableCommander): void {
-    const scripts = pipeline as unknown as PipelineScriptCommands;
-    scripts.connectorKitCompareAndSet(this.key, this.expectedHeader, storedBytes(this.record), this.ttlMs);
+    pipeline.eval(COMPARE_AND_SET_LUA, ...this.evalArgs());
   }
 
   settle(err: Error | null, reply: unknown): void {

@@ -3,7 +3,6 @@ import { Batcher } from './batcher';
 import { CommandSender } from './command-sender';
 import type { Client } from './commands';
 import { connectionError } from './errors';
-import { defineScripts } from './scripts';
 
 /** What a link tells the connector. */
 export interface LinkListener {
@@ -79,7 +78,6 @@ export class RedisLink {
 
   /** Listens to the client and connects it if we own it (or it waits for a first command). */
   start(): void {
-    defineScripts(this.client);
     for (const [event, handler] of this.listeners) this.client.on(event, handler);
     if (this.client.status === 'wait') this.client.connect().catch(noop);
     if (this.ready) this.wasReady = true;

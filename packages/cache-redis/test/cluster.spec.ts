@@ -108,6 +108,45 @@ describe('cache-redis: Redis Cluster', () => {
     }
   }, 30_000);
 
+  // The multi-key commands of one slot that are scripts (headers, sets with a TTL) must be routed
+  // by their keys. ioredis routes a defined script by its first argument, which for a script with
+  // a variable key count is that count, so they went to whichever node serves the slot of "2".
+  it('routes same-slot multi-key scripts (headers, sets with a TTL) by their keys, many in one tick', async () => {
+    const prefix = randomPrefix();
+    const cache = connector({ url: cluster.url, prefix });
+    try {
+      await cache.whenReady();
+      // 30 hash tags spread over the masters; each tag's two keys make one script command.
+      const keys = Array.from({ length: 30 }, (_, t) => [`{tag-${t}}a`, `{tag-${t}}b`]).flat();
+      const others = Array.from({ length: 40 }, (_, i) => `plain-${i}`);
+      const [, gotOthers] = await within(
+        Promise.all([
+          cache.setBulk(
+            keys.map((key, i) => ({ key, value: i, version: i + 1 })),
+            { ttl: 60_000 },
+          ),
+          Promise.all(others.map((k) => cache.get(k))),
+        ]),
+        5000,
+        'the TTL sets',
+      );
+      expect<unknown>(gotOthers).toEqual(others.map(() => null));
+      const [heads, values] = await within(
+        Promise.all([
+          cache.headBulk(keys),
+          cache.getBulk(keys),
+          Promise.all(others.map((k) => cache.head(k))),
+        ]),
+        5000,
+        'the headers',
+      );
+      expect<unknown>(heads).toEqual(keys.map((_, i) => i + 1));
+      expect<unknown>(values).toEqual(keys.map((_, i) => i));
+    } finally {
+      await cache.close();
+    }
+  });
+
   it('keeps per-key issue order for same-tick mixes of writes and reads', async () => {
     const cache = connector({ url: cluster.url, prefix: randomPrefix() });
     try {
