@@ -66,6 +66,51 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+/**
+ * Every measured latency, in fixed 64 Ki-entry Float64Array chunks: recording allocates one chunk
+ * per 65,536 operations and never copies, where a growing array copied megabytes (and made the
+ * GC move them) in the middle of the operations it was timing.
+ */
+export class LatencyRecorder {
+  private static readonly CHUNK = 65_536;
+  private readonly full: Float64Array[] = [];
+  private chunk = new Float64Array(LatencyRecorder.CHUNK);
+  private used = 0;
+
+  get count(): number {
+    return this.full.length * LatencyRecorder.CHUNK + this.used;
+  }
+
+  add(ms: number): void {
+    if (this.used === LatencyRecorder.CHUNK) {
+      this.full.push(this.chunk);
+      this.chunk = new Float64Array(LatencyRecorder.CHUNK);
+      this.used = 0;
+    }
+    this.chunk[this.used++] = ms;
+  }
+
+  /** Adds every latency of `other` (to pool several runs). */
+  addAll(other: LatencyRecorder): void {
+    for (const part of other.parts()) for (const ms of part) this.add(ms);
+  }
+
+  /** All latencies, ascending. */
+  sorted(): Float64Array {
+    const out = new Float64Array(this.count);
+    let at = 0;
+    for (const part of this.parts()) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out.sort();
+  }
+
+  private parts(): Float64Array[] {
+    return [...this.full, this.chunk.subarray(0, this.used)];
+  }
+}
+
 /** Closed-loop load: `concurrency` workers each issue the next operation when theirs completes. */
 export async function runClosedLoop(
   concurrency: number,
@@ -73,37 +118,37 @@ export async function runClosedLoop(
   durationMs: number,
   warmupMs: number,
   /** Also receives every measured latency (to pool several runs). */
-  collect?: number[],
+  collect?: LatencyRecorder,
 ): Promise<{ ops: number; opsPerSec: number; p50Ms: number; p99Ms: number }> {
   let counter = 0;
-  const load = async (untilMs: number, latencies: number[] | null): Promise<void> => {
+  const load = async (untilMs: number, latencies: LatencyRecorder | null): Promise<void> => {
     const worker = async (): Promise<void> => {
       while (performance.now() < untilMs) {
         const i = counter++;
         const t0 = performance.now();
         await fn(i);
-        if (latencies) latencies.push(performance.now() - t0);
+        if (latencies) latencies.add(performance.now() - t0);
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
   };
   await load(performance.now() + warmupMs, null);
-  const latencies: number[] = [];
+  const latencies = new LatencyRecorder();
   const start = performance.now();
   await load(start + durationMs, latencies);
   const elapsed = performance.now() - start;
-  if (collect) for (const latency of latencies) collect.push(latency);
+  collect?.addAll(latencies);
   return summarise(latencies, elapsed);
 }
 
 function summarise(
-  latencies: readonly number[],
+  latencies: LatencyRecorder,
   elapsedMs: number,
 ): { ops: number; opsPerSec: number; p50Ms: number; p99Ms: number } {
-  const sorted = Float64Array.from(latencies).sort();
+  const sorted = latencies.sorted();
   return {
-    ops: latencies.length,
-    opsPerSec: (latencies.length / elapsedMs) * 1000,
+    ops: sorted.length,
+    opsPerSec: (sorted.length / elapsedMs) * 1000,
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
   };
@@ -131,7 +176,7 @@ export async function runAlternating(
   slices: number,
   sliceMs: number,
 ): Promise<{ target: string; ops: number; opsPerSec: number; p50Ms: number; p99Ms: number }[]> {
-  const pooled = targets.map(() => ({ latencies: [] as number[], elapsedMs: 0 }));
+  const pooled = targets.map(() => ({ latencies: new LatencyRecorder(), elapsedMs: 0 }));
   for (let s = 0; s < slices; s++) {
     for (let t = 0; t < targets.length; t++) {
       const side = targets[t]!;
