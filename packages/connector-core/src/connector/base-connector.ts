@@ -16,7 +16,13 @@ import type {
   Supports,
 } from '../types';
 import { deliver } from './callbacks';
-import { DIRECT_WRITE, type DirectWritable, type WriteDone, type WriteListener } from './direct-write';
+import {
+  DIRECT_WRITE,
+  report,
+  type DirectWritable,
+  type WriteDone,
+  type WriteListener,
+} from './direct-write';
 import { bytesOfEncoded, isEncodedValue, markAcceptsEncodedValues } from './encoded-value';
 import { validateKey } from './keys';
 import { KeyOrder } from './key-order';
@@ -755,8 +761,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
         this.startOrderedWrite(fullKey, record, ttl, done),
       );
     }
-    if (record === null) return this.run(operation, [fullKey], true, () => this._delete(fullKey));
-    return this.run(operation, [fullKey], true, () => this._set(fullKey, record, ttl));
+    return this.run(operation, [fullKey], true, () => this.setOrDelete(fullKey, record, ttl));
   }
 
   /**
@@ -768,8 +773,11 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       this._write(fullKey, record, ttl, done);
       return;
     }
-    const work = record === null ? this._delete(fullKey) : this._set(fullKey, record, ttl);
-    work.then(() => done(null), done);
+    report(this.setOrDelete(fullKey, record, ttl), done);
+  }
+
+  private setOrDelete(fullKey: string, record: WriteRecord | null, ttl: number): Promise<void> {
+    return record === null ? this._delete(fullKey) : this._set(fullKey, record, ttl);
   }
 
   /**

@@ -26,6 +26,11 @@ export interface WriteListener {
 /** A write's completion callback: null when written, else why not (see BaseConnector._write). */
 export type WriteDone = (err: unknown) => void;
 
+/** Reports how `work` went to `done`. */
+export function report(work: Promise<void>, done: WriteDone): void {
+  work.then(() => done(null), done);
+}
+
 export interface DirectWritable {
   /**
    * Writes `record` (null: deletes) under `key` (without this tier's prefix), `ttl` ms (0: the

@@ -4,6 +4,7 @@ import { BaseConnector } from '../connector/base-connector';
 import {
   DIRECT_WRITE,
   isDirectWritable,
+  report,
   type DirectWritable,
   type WriteDone,
 } from '../connector/direct-write';
@@ -524,14 +525,10 @@ export class TieredStore extends BaseConnector {
     }
     const tier = this.directCaches[index];
     const direct = tier ? viaShortcut(tier, tierKey, record, ttl, this.codec) : null;
-    return direct ?? this.writePublicly(index, key, record, ttl);
-  }
-
-  /** Tier `index`'s public `set`/`delete`, for a write its shortcut does not take. */
-  private writePublicly(index: number, key: string, record: WriteRecord | null, ttl: number): Promise<void> {
-    const cache = this.caches[index]!;
-    if (record === null) return cache.delete(this.tierKey(key));
-    return cache.set(this.tierKey(key), this.valueFor(index, record), writeOptions(record.version, ttl));
+    if (direct) return direct;
+    // The tier's public set/delete, for a write its shortcut does not take.
+    if (record === null) return cache.delete(tierKey);
+    return cache.set(tierKey, this.valueFor(index, record), writeOptions(record.version, ttl));
   }
 
   /** What tier `index` is given to store: our bytes as they are where it accepts them, else a fresh value. */
@@ -713,11 +710,6 @@ function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], fa
 /** The promise form of a write reported through a callback. */
 function promised(start: (done: WriteDone) => void): Promise<void> {
   return new Promise((resolve, reject) => start((err) => (err === null ? resolve() : reject(err))));
-}
-
-/** Reports how `work` went to `done`. */
-function report(work: Promise<void>, done: WriteDone): void {
-  work.then(() => done(null), done);
 }
 
 /** A tier's shortcut write as a promise; null when the shortcut does not apply. */
