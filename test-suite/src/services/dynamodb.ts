@@ -19,6 +19,12 @@ export interface DynamoStartOptions extends StartOptions {
   /** Table name put in the URL (default `connector_kit_test`); the launcher does not create it. */
   table?: string;
   startTimeoutMs?: number;
+  /**
+   * `dynamodb-local` only: run the JVM at the lowest CPU priority (nice 19). For benchmarks, where
+   * the emulator stands in for a remote service and should not take the measured process's cores
+   * whenever it has work (default false).
+   */
+  lowPriority?: boolean;
 }
 
 export const DYNAMO_REGION = 'us-east-1';
@@ -70,7 +76,7 @@ async function startDynamo(
   command: (
     port: number,
     dir: string,
-  ) => { command: string; args: string[]; readyPattern?: RegExp; stdinPipe?: boolean },
+  ) => { command: string; args: string[]; readyPattern?: RegExp; stdinPipe?: boolean; niceness?: number },
 ): Promise<ServiceHandle> {
   const res = new ServiceResources(launcher);
   return res.orRelease(async () => {
@@ -138,12 +144,16 @@ export const dynamoLocalLauncher: ServiceLauncher = {
   start(options) {
     // Java and Jetty take several seconds to start on a small machine.
     const opts = readOptions('dynamodb-local', options, 60_000);
+    const { lowPriority = false } = options;
+    if (typeof lowPriority !== 'boolean')
+      throw new TypeError('dynamodb-local launcher: option "lowPriority" must be a boolean');
     return startDynamo('dynamodb-local', opts, (port, dir) => {
       const emulator = dynamoLocalEmulatorDir();
       // -sharedDb: one database whatever the credentials/region, so every client sees the same tables.
       const storage = opts.persistent ? ['-sharedDb', '-dbPath', dir] : ['-sharedDb', '-inMemory'];
       return {
         command: 'java',
+        ...(lowPriority ? { niceness: 19 } : {}),
         args: [
           `-Djava.library.path=${path.join(emulator, 'DynamoDBLocal_lib')}`,
           '-jar',

@@ -33,6 +33,11 @@ export interface ProcessNodeOptions {
    * pipe closes, i.e. even when this process is killed with SIGKILL and exit hooks cannot run.
    */
   stdinPipe?: boolean;
+  /**
+   * Run the process under `nice -n <niceness>`. Set at exec, so every thread it ever starts has
+   * it (renicing a running JVM reaches only the threads it names).
+   */
+  niceness?: number;
 }
 
 export type ReadyCheck = (node: ProcessNode) => Promise<void>;
@@ -234,7 +239,11 @@ export class ProcessNode implements ServiceNode {
     this.output = '';
     this.spawnError = undefined;
     this.isPaused = false;
-    const child = spawn(this.options.command, [...this.options.args], {
+    const { command, args, niceness } = this.options;
+    // `nice` execs the command in place: the child's pid stays the server's, for kill and pause.
+    const argv =
+      niceness === undefined ? [command, ...args] : ['nice', '-n', String(niceness), command, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd: this.options.cwd,
       env: this.options.env ?? process.env,
       stdio: [this.options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -153,4 +154,58 @@ describe('dynamodb-local launcher (in memory)', () => {
     },
     T,
   );
+
+  /** The pid of the JVM serving `port` (its command line names the port). */
+  function jvmOnPort(port: number): number {
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let argv: string[];
+      try {
+        argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      } catch {
+        continue; // gone meanwhile
+      }
+      const i = argv.indexOf('-port');
+      if (argv.some((a) => a.endsWith('DynamoDBLocal.jar')) && argv[i + 1] === String(port))
+        return Number(entry);
+    }
+    throw new Error(`no DynamoDB Local process serves port ${port}`);
+  }
+
+  /** The nice value of every thread of `pid` (field 19 of /proc/<pid>/task/<tid>/stat). */
+  function threadNiceness(pid: number): number[] {
+    return fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // Fields after the parenthesised name: state is field 3, nice is field 19.
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]);
+    });
+  }
+
+  it(
+    'with lowPriority runs every JVM thread at nice 19, before and after a restart, and serves',
+    async () => {
+      const handle = await startService('dynamodb-local', { local: true, lowPriority: true });
+      try {
+        const node = handle.nodes[0];
+        for (const phase of ['started', 'restarted']) {
+          const threads = threadNiceness(jvmOnPort(node.port));
+          expect(threads.length).withContext(phase).toBeGreaterThan(5); // a JVM, not a wrapper
+          expect(new Set(threads))
+            .withContext(phase)
+            .toEqual(new Set([19]));
+          await withClient(handle, (c) => c.send(new ListTablesCommand({}), deadline()));
+          if (phase === 'started') await node.restart();
+        }
+      } finally {
+        await handle.stop();
+      }
+    },
+    T,
+  );
+
+  it('refuses a lowPriority that is not a boolean', async () => {
+    await expectAsync(
+      startService('dynamodb-local', { local: true, lowPriority: 'yes' }),
+    ).toBeRejectedWithError(TypeError, /"lowPriority" must be a boolean/);
+  });
 });
