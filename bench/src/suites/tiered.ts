@@ -29,7 +29,7 @@ const VALUE = { payload: 'x'.repeat(80), n: 1 };
  * application's cores), so it runs at the lowest CPU priority: it gets the cores when they are
  * idle instead of taking them from the process being measured whenever it has work. Measured:
  * at normal priority its write load alone put the cache-only set's c=64 p99 at 1.11–1.35× its
- * unloaded self; at nice 19, 0.91–1.06×. The store's own storage work (the SDK in the bench
+ * unloaded self; at nice 19, 0.97–1.06×. The store's own storage work (the SDK in the bench
  * process, or in its worker thread) stays at normal priority and is measured in full.
  * `BENCH_STORAGE_PRIORITY=normal` runs the emulator at normal priority, as before 2026-11-23.
  */
