@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { probe } from './exec';
 import { freePort, LOOPBACK } from './ports';
-import { ProcessNode } from './process-node';
+import { ProcessNode, type ProcessNodeOptions } from './process-node';
 import { registerService } from './registry';
 import { ServiceResources } from './resources';
 import type { ServiceHandle, ServiceLauncher, StartOptions } from './types';
@@ -76,7 +76,7 @@ async function startDynamo(
   command: (
     port: number,
     dir: string,
-  ) => { command: string; args: string[]; readyPattern?: RegExp; stdinPipe?: boolean; niceness?: number },
+  ) => Pick<ProcessNodeOptions, 'command' | 'args' | 'readyPattern' | 'stdinPipe' | 'niceness'>,
 ): Promise<ServiceHandle> {
   const res = new ServiceResources(launcher);
   return res.orRelease(async () => {

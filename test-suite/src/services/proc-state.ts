@@ -6,25 +6,38 @@
  */
 import * as fs from 'node:fs';
 
-/** One-letter scheduler states of every thread of `pid`, or undefined without /proc. */
-function threadStates(pid: number): string[] | undefined {
+/**
+ * The /proc stat fields of every thread of `pid` from field 3 (the state) on, or undefined
+ * without /proc. The name before them (field 2) may contain spaces or parentheses, so the fields
+ * start after its last ')'.
+ */
+function threadStatFields(pid: number): string[][] | undefined {
   let tasks: string[];
   try {
     tasks = fs.readdirSync(`/proc/${pid}/task`);
   } catch {
     return undefined;
   }
-  const states: string[] = [];
+  const threads: string[][] = [];
   for (const task of tasks) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-      // Format: "<tid> (<comm>) <state> ..."; comm may contain spaces or parentheses.
-      states.push(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+      threads.push(stat.slice(stat.lastIndexOf(')') + 2).split(' '));
     } catch {
       // The thread exited meanwhile.
     }
   }
-  return states;
+  return threads;
+}
+
+/** One-letter scheduler states of every thread of `pid`, or undefined without /proc. */
+function threadStates(pid: number): string[] | undefined {
+  return threadStatFields(pid)?.map((fields) => fields[0]!);
+}
+
+/** The nice value of every thread of `pid` (stat field 19), or undefined without /proc. */
+export function threadNiceness(pid: number): number[] | undefined {
+  return threadStatFields(pid)?.map((fields) => Number(fields[19 - 3]));
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

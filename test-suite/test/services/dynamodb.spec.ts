@@ -10,6 +10,7 @@ import {
 import '../../dist/services';
 import { localDynamoClient } from '../../dist/services/dynamodb';
 import { canConnect } from '../../dist/services/ports';
+import { threadNiceness } from '../../dist/services/proc-state';
 import { startService } from '../../dist/services/registry';
 import { waitUntil } from '../../dist/services/wait';
 import type { ServiceHandle } from '../../dist/services/types';
@@ -172,15 +173,6 @@ describe('dynamodb-local launcher (in memory)', () => {
     throw new Error(`no DynamoDB Local process serves port ${port}`);
   }
 
-  /** The nice value of every thread of `pid` (field 19 of /proc/<pid>/task/<tid>/stat). */
-  function threadNiceness(pid: number): number[] {
-    return fs.readdirSync(`/proc/${pid}/task`).map((tid) => {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      // Fields after the parenthesised name: state is field 3, nice is field 19.
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19 - 3]);
-    });
-  }
-
   it(
     'with lowPriority runs every JVM thread at nice 19, before and after a restart, and serves',
     async () => {
@@ -188,7 +180,7 @@ describe('dynamodb-local launcher (in memory)', () => {
       try {
         const node = handle.nodes[0];
         for (const phase of ['started', 'restarted']) {
-          const threads = threadNiceness(jvmOnPort(node.port));
+          const threads = threadNiceness(jvmOnPort(node.port)) ?? [];
           expect(threads.length).withContext(phase).toBeGreaterThan(5); // a JVM, not a wrapper
           expect(new Set(threads))
             .withContext(phase)

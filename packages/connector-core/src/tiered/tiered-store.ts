@@ -283,10 +283,11 @@ export class TieredStore extends BaseConnector {
 
   private async read(key: string): Promise<ReadRecord | null> {
     const readStart = this.writeSeq;
+    const tierKey = this.tierKey(key);
     for (let i = 0; i < this.caches.length; i++) {
-      const entry = await this.readTier(i, key);
+      const entry = await this.readTier(i, tierKey);
       if (entry) {
-        this.fill(key, entry, i, readStart);
+        this.fill(key, tierKey, entry, i, readStart);
         return entry;
       }
     }
@@ -295,7 +296,7 @@ export class TieredStore extends BaseConnector {
     if (queued) return queuedRecord(queued);
     // Join an in-flight storage read only if no write of the key happened since it began.
     const entry = await this.storageReads.run(`${this.lastWriteOf(key)}:${key}`, () =>
-      this.storage.getEntry(this.tierKey(key)),
+      this.storage.getEntry(tierKey),
     );
     const stats = this.tierStats[this.caches.length]!;
     if (entry) stats.hits++;
@@ -303,14 +304,14 @@ export class TieredStore extends BaseConnector {
     // A write acknowledged during the storage read wins over what storage returned.
     const raced = this.queue.peek(key);
     if (raced) return queuedRecord(raced);
-    if (entry) this.fill(key, entry, this.caches.length, readStart);
+    if (entry) this.fill(key, tierKey, entry, this.caches.length, readStart);
     return entry;
   }
 
-  private async readTier(index: number, key: string): Promise<Entry | null> {
+  private async readTier(index: number, tierKey: string): Promise<Entry | null> {
     const stats = this.tierStats[index]!;
     try {
-      const entry = await this.caches[index]!.getEntry(this.tierKey(key));
+      const entry = await this.caches[index]!.getEntry(tierKey);
       if (entry) stats.hits++;
       else stats.misses++;
       return entry;
@@ -323,18 +324,19 @@ export class TieredStore extends BaseConnector {
   }
 
   /** Fills caches above `foundAt`, unless the key was written since the read began. */
-  private fill(key: string, entry: Entry, foundAt: number, readStart: number): void {
+  private fill(key: string, tierKey: string, entry: Entry, foundAt: number, readStart: number): void {
+    if (foundAt === 0) return;
+    if (this.lastWriteOf(key) > readStart) {
+      this.counters.fillsSkippedForNewerWrite++;
+      return;
+    }
+    const options = writeOptions(entry.version, this.readFillTtl);
     for (let i = foundAt - 1; i >= 0; i--) {
-      if (this.lastWriteOf(key) > readStart) {
-        this.counters.fillsSkippedForNewerWrite++;
-        return;
-      }
       const cache = this.caches[i]!;
-      const options = writeOptions(entry.version, this.readFillTtl);
       // Only-if-absent where the cache can do it atomically: another process may have written meanwhile.
       const write = cache.supports.compareAndSet
-        ? cache.compareAndSet(this.tierKey(key), entry.value, { ...options, expectedVersion: null })
-        : cache.set(this.tierKey(key), entry.value, options);
+        ? cache.compareAndSet(tierKey, entry.value, { ...options, expectedVersion: null })
+        : cache.set(tierKey, entry.value, options);
       this.counters.readThroughFills++;
       write.catch((err: unknown) => {
         if (!ConnectorError.is(err, 'CONFLICT')) this.reportError(err);
