@@ -1,16 +1,32 @@
-import { MemoryCache, TieredStore } from '@connector-kit/connector-core';
+import { MemoryCache, TieredStore, type WriteRecord } from '@connector-kit/connector-core';
 import { Redis, RedisCache } from '@connector-kit/cache-redis';
-import { sleep, useService } from '@connector-kit/test-suite';
+import { eventually, sleep, useService } from '@connector-kit/test-suite';
+
+/** A storage tier whose bulk writes wait while `held` is set: a storage write stays in flight. */
+class HeldStorage extends MemoryCache {
+  held: Promise<void> | null = null;
+  writeCalls = 0;
+
+  protected override async _setMany(
+    items: { key: string; record: WriteRecord }[],
+    ttl: number,
+  ): Promise<void> {
+    this.writeCalls++;
+    if (this.held) await this.held;
+    return super._setMany(items, ttl);
+  }
+}
 
 describe('TieredStore over a journaling Redis cache (real redis-server)', () => {
   const redis = useService('redis');
 
-  it('journals a hot key once per write delay: later writes ride the pending mark, and flush clears it', async () => {
+  it('journals a hot key once per dirty period: later writes ride the pending mark, and flush clears it', async () => {
     const raw = new Redis(redis.url);
+    const cache = new RedisCache({ url: redis.url });
     const storage = new MemoryCache();
     const store = new TieredStore({
       prefix: 'ride:',
-      caches: [new RedisCache({ url: redis.url })],
+      caches: [cache],
       storage,
       closeTiers: false,
       journalName: 'journal-ride',
@@ -38,6 +54,63 @@ describe('TieredStore over a journaling Redis cache (real redis-server)', () => 
     } finally {
       await store.close();
       await storage.close();
+      await cache.close();
+      raw.disconnect();
+    }
+  });
+
+  it('a key rewritten while its storage write is in flight keeps its mark until storage has the newest value', async () => {
+    const raw = new Redis(redis.url);
+    const storage = new HeldStorage();
+    const store = new TieredStore({
+      prefix: 'inflight:',
+      caches: [new RedisCache({ url: redis.url })],
+      storage,
+      journalName: 'journal-inflight',
+      writeBehind: { writeDelayMs: 60_000 },
+    });
+    const evals = async (): Promise<number> =>
+      Number(/cmdstat_eval:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
+    let release = (): void => undefined;
+    storage.held = new Promise((resolve) => (release = resolve));
+    try {
+      await store.whenReady();
+      const before = await evals();
+      await store.set('hot', { i: 0 });
+      const mark = await raw.hget('journal-inflight', 'inflight:hot');
+      expect(mark).toMatch(/\|set$/);
+      const firstFlush = store.flush(10_000);
+      await eventually(() => storage.writeCalls === 1, 2000, 'the write of hot in flight');
+      for (let i = 1; i <= 10; i++) await store.set('hot', { i });
+      // The rewrites rode the in-flight write's mark: plain SETs, no script.
+      expect((await evals()) - before).toBe(1);
+      storage.held = null;
+      release();
+      await firstFlush;
+      await sleep(50);
+      expect<unknown>(await storage.get('inflight:hot')).toEqual({ i: 0 });
+      expect(await raw.hget('journal-inflight', 'inflight:hot')).toBe(mark);
+      // A process lost now would leave the next one that mark: it completes the newest write.
+      const nextStorage = new MemoryCache();
+      const next = new TieredStore({
+        prefix: 'inflight:',
+        caches: [new RedisCache({ url: redis.url })],
+        storage: nextStorage,
+        journalName: 'journal-inflight',
+      });
+      await next.whenReady();
+      expect(next.stats().tiered.journalRecovered).toBe(1);
+      await next.flush(10_000);
+      expect<unknown>(await nextStorage.get('inflight:hot')).toEqual({ i: 10 });
+      await next.close();
+      // The first store still completes its own write; the mark is gone either way.
+      await store.flush(10_000);
+      await sleep(50);
+      expect<unknown>(await storage.get('inflight:hot')).toEqual({ i: 10 });
+      expect(await raw.hlen('journal-inflight')).toBe(0);
+    } finally {
+      release();
+      await store.close();
       raw.disconnect();
     }
   });

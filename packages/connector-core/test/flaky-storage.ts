@@ -24,6 +24,8 @@ export class FlakyStorage extends BaseConnector {
   reads = 0;
   writeCalls = 0;
   writtenKeys = 0;
+  /** While set, write calls wait for it (see holdWrites). */
+  private writesHeld: Promise<void> | null = null;
 
   constructor(options: ConnectorOptions & { store?: MemoryStore } = {}) {
     super(options, {
@@ -44,7 +46,18 @@ export class FlakyStorage extends BaseConnector {
     this.store = options.store ?? new MemoryStore();
   }
 
+  /** Holds every write call until the returned function is called (a write stays in flight). */
+  holdWrites(): () => void {
+    let release!: () => void;
+    this.writesHeld = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.writesHeld = null;
+      release();
+    };
+  }
+
   private async gate(write: boolean): Promise<void> {
+    if (write && this.writesHeld) await this.writesHeld;
     const delay = this.latency ? this.latency(write) : this.latencyMs;
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (this.down) throw new ConnectorError('BACKEND', 'storage is down (test)');

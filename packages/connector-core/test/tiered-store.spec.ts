@@ -61,7 +61,7 @@ class JournalingMemoryCache extends MemoryCache {
   setJournaled(key: string, value: JsonValue, options: { version?: number; ttl?: number }): Promise<void> {
     return this.set(key, value, options);
   }
-  deleteJournaled(key: string): Promise<void> {
+  deleteJournaled(key: string, _options?: { token: string }): Promise<void> {
     return this.delete(key);
   }
   readJournal(): Promise<JournalEntry[]> {
@@ -723,5 +723,292 @@ describe('TieredStore behaviour', () => {
       field(() => new TieredStore({ caches: [new MemoryCache()], storage, writeBehind: { batchSize: 0 } })),
     ).toBe('writeBehind.batchSize');
     void storage.close();
+  });
+});
+
+/**
+ * A journaling memory cache that keeps its marks as Redis does (key → token and op, cleared only
+ * while the token is unchanged), and can hold or refuse its plain writes: the crash-safety rule
+ * under test is that a cached value not yet in storage always has a mark.
+ */
+class MarkingMemoryCache extends JournalingMemoryCache {
+  readonly marks = new Map<string, string>();
+  journaledWrites = 0;
+  /** While set, plain writes wait for it. */
+  holdSets: Promise<void> | null = null;
+  failSets = false;
+  /** Every write waits this long (the same for all, so writes still land in issue order). */
+  delayMs = 0;
+
+  override setJournaled(
+    key: string,
+    value: JsonValue,
+    options: { version?: number; ttl?: number; token: string },
+  ): Promise<void> {
+    this.journaledWrites++;
+    this.marks.set(key, `${options.token}|set`);
+    return super.setJournaled(key, value, options);
+  }
+
+  override deleteJournaled(key: string, options: { token: string }): Promise<void> {
+    this.journaledWrites++;
+    this.marks.set(key, `${options.token}|delete`);
+    return super.deleteJournaled(key);
+  }
+
+  override clearJournal(_journal: string, entries: readonly { key: string; token: string }[]): Promise<void> {
+    for (const { key, token } of entries) {
+      if (this.marks.get(key) === `${token}|set` || this.marks.get(key) === `${token}|delete`)
+        this.marks.delete(key);
+    }
+    return Promise.resolve();
+  }
+
+  protected override async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
+    if (this.delayMs > 0) await sleep(this.delayMs);
+    if (this.holdSets) await this.holdSets;
+    if (this.failSets) throw new Error('cache write refused');
+    return super._set(key, record, ttl);
+  }
+
+  protected override async _delete(key: string): Promise<void> {
+    if (this.delayMs > 0) await sleep(this.delayMs); // the same delay as sets: per-key order holds
+    return super._delete(key);
+  }
+}
+
+/** A promise and the function that resolves it. */
+function held(): { promise: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const promise = new Promise<void>((resolve) => (release = resolve));
+  return { promise, release };
+}
+
+describe('TieredStore journal marks across a storage write in flight', () => {
+  function markingSetup(): { cache: MarkingMemoryCache; storage: FlakyStorage; store: TieredStore } {
+    const cache = new MarkingMemoryCache();
+    const storage = new FlakyStorage({ logger: quiet });
+    const store = new TieredStore({
+      caches: [cache],
+      storage,
+      logger: quiet,
+      writeBehind: { writeDelayMs: 60_000 }, // only flush() sends writes to storage
+    });
+    return { cache, storage, store };
+  }
+
+  it('a key rewritten while its write is in flight rides that mark: journaled once per dirty period, and the mark outlives the write it came with', async () => {
+    const { cache, storage, store } = markingSetup();
+    await store.set('k', 1);
+    expect(cache.journaledWrites).toBe(1);
+    const mark = cache.marks.get('k');
+    expect(mark).toMatch(/\|set$/);
+    const releaseStorage = storage.holdWrites();
+    const firstFlush = store.flush(5000);
+    await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
+    await store.set('k', 2); // rides the in-flight write's mark: a plain cache write
+    await store.set('k', 3);
+    expect(cache.journaledWrites).toBe(1);
+    releaseStorage();
+    await firstFlush;
+    await sleep(10);
+    expect<unknown>(await storage.get('k')).toBe(1);
+    // Storage has 1, the cache 3: the mark must stay, carried by the pending write of 3.
+    expect(cache.marks.get('k')).toBe(mark);
+    expect(store.stats().tiered.queue.depth).toBe(1);
+    await store.flush(5000);
+    await sleep(10);
+    expect<unknown>(await storage.get('k')).toBe(3);
+    expect(cache.marks.has('k')).toBe(false);
+    // A write after the key is clean starts a new dirty period with a mark of its own.
+    await store.set('k', 4);
+    expect(cache.journaledWrites).toBe(2);
+    expect(cache.marks.get('k')).not.toBe(mark);
+    await store.flush(5000);
+    await sleep(10);
+    expect<unknown>(await storage.get('k')).toBe(4);
+    expect(cache.marks.size).toBe(0);
+    await store.close();
+  });
+
+  it('a write in flight that lands while a cache write riding its mark is under way keeps the mark until that write is queued', async () => {
+    const { cache, storage, store } = markingSetup();
+    await store.set('k', 1);
+    const mark = cache.marks.get('k');
+    const releaseStorage = storage.holdWrites();
+    const firstFlush = store.flush(5000);
+    await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
+    const cacheWrite = held();
+    cache.holdSets = cacheWrite.promise;
+    const riding = store.set('k', 2); // rides the in-flight mark; its cache write is held
+    releaseStorage();
+    await firstFlush;
+    await sleep(10);
+    expect<unknown>(await storage.get('k')).toBe(1);
+    expect(cache.marks.get('k')).withContext('cleared under a write relying on it').toBe(mark);
+    cache.holdSets = null;
+    cacheWrite.release();
+    await riding;
+    await sleep(10);
+    expect(cache.marks.get('k')).withContext('cleared though a pending write carries it').toBe(mark);
+    expect(cache.journaledWrites).toBe(1);
+    await store.flush(5000);
+    await sleep(10);
+    expect<unknown>(await storage.get('k')).toBe(2);
+    expect(cache.marks.size).toBe(0);
+    await store.close();
+  });
+
+  it('when the only write riding a landed mark fails, the mark is cleared and storage keeps the acknowledged value', async () => {
+    const { cache, storage, store } = markingSetup();
+    await store.set('k', 1);
+    const releaseStorage = storage.holdWrites();
+    const firstFlush = store.flush(5000);
+    await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
+    const cacheWrite = held();
+    cache.holdSets = cacheWrite.promise;
+    cache.failSets = true;
+    const riding = store.set('k', 2);
+    releaseStorage();
+    await firstFlush;
+    await sleep(10);
+    expect(cache.marks.has('k')).toBe(true); // the ride is still under way
+    cache.holdSets = null;
+    cacheWrite.release();
+    await expectCode(riding, 'BACKEND');
+    await sleep(10);
+    // Nothing is left that relies on the mark: 1 is in storage, 2 was never acknowledged.
+    expect(cache.marks.has('k')).toBe(false);
+    expect(store.stats().tiered.queue.depth).toBe(0);
+    cache.failSets = false;
+    expect<unknown>(await store.get('k')).toBe(1);
+    await store.close();
+  });
+
+  it('a write in flight that fails passes its mark to the newer write that rode it, which storage then gets', async () => {
+    const { cache, storage, store } = markingSetup();
+    await store.set('k', 1);
+    const mark = cache.marks.get('k');
+    const releaseStorage = storage.holdWrites();
+    storage.down = true;
+    const firstFlush = store.flush(5000);
+    await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
+    await store.set('k', 2); // rides the in-flight mark
+    releaseStorage(); // ...and the write of 1 fails
+    await eventually(() => store.stats().tiered.queue.failedBatches === 1, 1000, 'the failed batch');
+    expect(cache.marks.get('k')).toBe(mark);
+    storage.down = false;
+    await firstFlush;
+    await store.flush(5000);
+    await sleep(10);
+    expect<unknown>(await storage.get('k')).toBe(2);
+    expect(cache.marks.size).toBe(0);
+    expect(cache.journaledWrites).toBe(1);
+    await store.close();
+  });
+
+  it('property: whenever every issued write is acknowledged, a key whose cache differs from storage has a mark saying so', async () => {
+    // The crash-safety rule, checked at random points while storage writes (failing at random,
+    // completing out of order) land under a stream of rewrites riding pending and in-flight marks:
+    // a process killed there would leave the next one a mark for every key storage lacks.
+    const keys = ['a', 'b', 'c'];
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), key: fc.constantFrom(...keys), value: fc.integer() }),
+      fc.record({ kind: fc.constant('delete' as const), key: fc.constantFrom(...keys) }),
+      fc.record({ kind: fc.constant('pause' as const), ms: fc.integer({ min: 0, max: 4 }) }),
+      fc.record({ kind: fc.constant('check' as const) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(op, { maxLength: 80 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.integer({ min: 0, max: 2 }),
+        async (ops, seed, cacheDelayMs) => {
+          const cache = new MarkingMemoryCache();
+          cache.delayMs = cacheDelayMs;
+          const storage = new FlakyStorage({ logger: quiet });
+          const store = new TieredStore({
+            caches: [cache],
+            storage,
+            logger: quiet,
+            writeBehind: {
+              writeDelayMs: 0,
+              lingerMs: 1,
+              batchSize: 2,
+              concurrency: 2,
+              retryInitialDelayMs: 1,
+              retryMaxDelayMs: 5,
+            },
+          });
+          store.on('error', () => undefined); // injected storage failures
+          let state = seed;
+          storage.random = () => {
+            state = (state * 1103515245 + 12345) % 2 ** 31;
+            return state / 2 ** 31;
+          };
+          storage.failureRate = 0.3;
+          storage.latency = () => Math.floor(storage.random() * 4);
+          const problems: string[] = [];
+          const check = (when: string): void => {
+            for (const key of keys) {
+              const cached = cache.store.get(key);
+              const stored = storage.store.get(key);
+              const same =
+                cached && stored
+                  ? Buffer.from(cached.data).equals(Buffer.from(stored.data))
+                  : cached === stored;
+              if (same) continue;
+              const mark = cache.marks.get(key);
+              if (!mark?.endsWith(cached ? '|set' : '|delete')) {
+                problems.push(
+                  `${when}: ${key} is ${cached ? 'set' : 'deleted'} in the cache, not in storage; mark ${mark}`,
+                );
+              }
+            }
+          };
+          let issued: Promise<void>[] = [];
+          for (const [i, o] of ops.entries()) {
+            if (o.kind === 'set') issued.push(store.set(o.key, o.value));
+            else if (o.kind === 'delete') issued.push(store.delete(o.key));
+            else if (o.kind === 'pause') await sleep(o.ms);
+            else {
+              await Promise.all(issued);
+              issued = [];
+              check(`step ${i}`);
+            }
+          }
+          await Promise.all(issued);
+          check('end');
+          await store.flush(10_000);
+          if (cache.marks.size > 0)
+            problems.push(`marks left after flush: ${[...cache.marks.keys()].join(', ')}`);
+          await store.close();
+          if (problems.length > 0) throw new Error(problems.join('; '));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  }, 60_000);
+
+  it('a delete does not ride a set in flight (its mark must say delete)', async () => {
+    const { cache, storage, store } = markingSetup();
+    await store.set('k', 1);
+    const setMark = cache.marks.get('k');
+    const releaseStorage = storage.holdWrites();
+    const firstFlush = store.flush(5000);
+    await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
+    await store.delete('k');
+    expect(cache.journaledWrites).toBe(2);
+    const deleteMark = cache.marks.get('k');
+    expect(deleteMark).toMatch(/\|delete$/);
+    releaseStorage();
+    await firstFlush;
+    await sleep(10);
+    expect(cache.marks.get('k')).withContext(`the set's mark was ${setMark}`).toBe(deleteMark);
+    await store.flush(5000);
+    await sleep(10);
+    expect<unknown>(await storage.get('k')).toBeNull();
+    expect(cache.marks.size).toBe(0);
+    await store.close();
   });
 });

@@ -199,7 +199,7 @@ export class TieredStore extends BaseConnector {
     this.queue = new WriteBehindQueue(
       {
         write: (batch) => this.writeBatchToStorage(batch),
-        written: (batch) => this.clearJournal(batch),
+        marksReleased: (writes) => this.clearJournal(writes),
         // (With onCacheFailure 'write-through' the failure path writes storage and invalidates.)
         cacheWriteFailed: (key) => {
           if (this.onCacheFailure === 'fail') this.invalidateCaches(key);
@@ -380,9 +380,10 @@ export class TieredStore extends BaseConnector {
     }
     const bytes = WriteBehindQueue.sizeOf(key, record === null ? null : record.data);
     if (this.journalCache) {
-      // The hot path: a key rewritten while its journaled write is pending coalesces into it and
-      // relies on its mark, so the cache write is a plain one (a hot key is journaled once per
-      // writeDelayMs). Room, ride and write come as one object, which the cache write settles.
+      // The hot path: a key rewritten while its journaled write is queued (pending, or in flight
+      // to storage) relies on that write's mark, so the cache write is a plain one: a hot key is
+      // journaled once per dirty period. Room, ride and write come as one object, which the cache
+      // write settles.
       const ridden = this.queue.rideWrite(key, record, ttl, bytes);
       if (ridden) {
         this.writeCachesFor(key, record, ttl, null, ridden, done);
@@ -588,9 +589,10 @@ export class TieredStore extends BaseConnector {
   // ---------------------------------------------------------------------------------------------
   // Crash safety
 
-  private clearJournal(batch: readonly QueuedWrite[]): void {
+  /** Clears the marks of writes now in storage that nothing relies on (the queue says which). */
+  private clearJournal(writes: readonly QueuedWrite[]): void {
     if (!this.journalCache) return;
-    const entries = batch
+    const entries = writes
       .filter((w) => w.token !== null)
       .map((w) => ({ key: this.tierKey(w.key), token: w.token! }));
     if (entries.length === 0) return;

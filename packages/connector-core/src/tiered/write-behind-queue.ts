@@ -35,6 +35,11 @@ interface Entry extends QueuedWrite {
    * without pause still goes to storage once its rides in progress end (see rideable()).
    */
   ridesClosed: boolean;
+  /**
+   * In storage, but writes riding its mark were still under way: the mark is released (or kept
+   * by the pending write it passed to) when the last of them ends (see endRideOn()).
+   */
+  markHeld: boolean;
 }
 
 /** A write that relies on the journal mark of a pending entry of its key (see ride()). */
@@ -185,8 +190,12 @@ export const WRITE_BEHIND_DEFAULTS: WriteBehindOptions = {
 export interface WriteBehindHooks {
   /** Writes one batch (unique keys) to storage; rejects if any of it may not have been written. */
   write(batch: readonly QueuedWrite[]): Promise<void>;
-  /** Called after a batch is durably in storage (e.g. to clear journal marks). */
-  written?(batch: readonly QueuedWrite[]): void;
+  /**
+   * Called with writes now durably in storage whose journal marks nothing relies on any more (the
+   * store clears them): not a write whose mark passed to a newer pending write of its key, nor
+   * one with a cache write riding its mark still under way (it comes once that ends).
+   */
+  marksReleased?(writes: readonly QueuedWrite[]): void;
   /** Called when a batch failed (it will be retried) or writes were given up. */
   failed(err: ConnectorError, keys: string[], givenUp: boolean): void;
   /**
@@ -384,11 +393,13 @@ export class WriteBehindQueue {
   }
 
   /**
-   * Lets a write of `key` rely on the journal mark of the pending write it will be coalesced
-   * into, so its cache write need not journal again: a hot key is then marked once per write
-   * delay instead of once per write. Only a pending entry of the same operation, with a mark and
-   * still open to rides, can be ridden; it is not dispatched until every ride on it is committed
-   * or released, so the mark cannot be cleared under a write that relies on it.
+   * Lets a write of `key` rely on the journal mark of the queued write of its key, so its cache
+   * write need not journal again: a hot key is then marked once per dirty period, not once per
+   * write. A pending entry of the same operation, with a mark and still open to rides, can be
+   * ridden: the write coalesces into it, and it is not dispatched until every ride on it has
+   * ended. So can a write in flight to storage: the write becomes a new pending entry carrying
+   * the same mark, and the mark is not released while a ride on it is under way or a pending
+   * write carries it. Either way the mark cannot be cleared under a write that relies on it.
    */
   ride(key: string, op: 'set' | 'delete'): Ride | null {
     const entry = this.rideable(key, op);
@@ -416,25 +427,63 @@ export class WriteBehindQueue {
   /** @internal A ridden write's cache write is done, or failed: see RiddenWrite. */
   settleRidden(write: RiddenWrite, ridden: object, failed: boolean): void {
     const entry = ridden as Entry;
-    entry.riders--;
     if (failed) {
       this.release(1, write.bytes);
+      this.endRideOn(entry);
       this.schedulePump(); // the entry may be due, held back only by this ride
       this.cacheWriteFailed(write.key);
       return;
     }
-    ++this.seq;
+    const seq = ++this.seq;
     this.counters.enqueued++;
-    this.coalesceRidden(entry, write, write.bytes);
+    this.commitRidden(entry, write, write.bytes, seq);
   }
 
-  /** The pending entry of `key` a write of `op` may ride, or null (see ride()). */
+  /** The queued entry of `key` a write of `op` may ride, or null (see ride()). */
   private rideable(key: string, op: 'set' | 'delete'): Entry | null {
-    const entry = this.pending.get(key);
+    // A pending entry is the one to ride (or none is); without one, the write in flight.
+    const entry = this.pending.get(key) ?? this.inFlight.get(key);
     // No clock read here (this is every hot-key write): the pump closes a due entry to rides
     // when it finds it ridden, and until then a ride only adds a newer value to its write.
     if (!entry || entry.token === null || entry.op !== op || entry.ridesClosed || this.closed) return null;
     return entry;
+  }
+
+  /**
+   * A write that rode `entry` is in the caches: into the entry while it is pending, else (it was
+   * in flight) as the pending write of its key, with the mark. Then the ride ends: the entry's
+   * mark is only released once the write carrying it is queued.
+   */
+  private commitRidden(entry: Entry, write: QueuedWrite, bytes: number, seq: number): void {
+    if (this.pending.get(entry.key) === entry) {
+      this.endRideOn(entry);
+      this.coalesceRidden(entry, write, bytes);
+    } else {
+      this.enqueue(write, bytes, seq);
+      this.endRideOn(entry);
+    }
+  }
+
+  /** A ride on `entry` ended; the last one on an entry already in storage lets its mark go. */
+  private endRideOn(entry: Entry): void {
+    entry.riders--;
+    if (entry.riders > 0 || !entry.markHeld) return;
+    entry.markHeld = false;
+    this.releaseMarks([entry]);
+  }
+
+  /** Tells the hooks which of these written entries' marks nothing relies on any more. */
+  private releaseMarks(written: readonly Entry[]): void {
+    if (!this.hooks.marksReleased) return;
+    const released = written.filter((e) => {
+      if (e.token === null) return false;
+      if (e.riders > 0) {
+        e.markHeld = true; // a cache write relying on the mark is under way: see endRideOn()
+        return false;
+      }
+      return this.pending.get(e.key)?.token !== e.token; // the mark passed to a newer write
+    });
+    if (released.length > 0) this.hooks.marksReleased(released);
   }
 
   /** @internal A write's cache write failed and it was not queued: see WriteBehindHooks. */
@@ -451,7 +500,7 @@ export class WriteBehindQueue {
   private endRide(ride: Ride): boolean {
     if (ride.settled) return false;
     ride.settled = true;
-    (ride.entry as Entry).riders--;
+    this.endRideOn(ride.entry as Entry);
     return true;
   }
 
@@ -462,19 +511,25 @@ export class WriteBehindQueue {
   commit(reservation: Reservation, write: QueuedWrite, ride?: Ride | null): void {
     if (reservation.settled) throw new Error('reservation already used');
     reservation.settled = true;
-    if (ride) this.endRide(ride);
     const seq = ++this.seq;
     this.counters.enqueued++;
     if (ride) {
-      this.coalesceRidden(ride.entry as Entry, write, reservation.bytes);
+      if (ride.settled) throw new Error('ride already ended');
+      ride.settled = true;
+      this.commitRidden(ride.entry as Entry, write, reservation.bytes, seq);
       return;
     }
+    this.enqueue(write, reservation.bytes, seq);
+  }
+
+  /** Makes `write` the pending write of its key: a new entry, or coalesced into the pending one. */
+  private enqueue(write: QueuedWrite, bytes: number, seq: number): void {
     const timed = write.op === 'set' && write.ttl > 0;
     const existing = this.pending.get(write.key);
     const now = Date.now();
     const expiresAt = timed ? now + write.ttl : 0;
     if (existing) {
-      this.coalesce(existing, write, expiresAt, reservation.bytes);
+      this.coalesce(existing, write, expiresAt, bytes);
     } else {
       this.pending.set(write.key, {
         key: write.key,
@@ -484,12 +539,13 @@ export class WriteBehindQueue {
         ttl: write.ttl,
         expiresAt,
         token: write.token,
-        bytes: reservation.bytes,
+        bytes,
         firstSeq: seq,
         enqueuedAt: now,
         attempts: 0,
         riders: 0,
         ridesClosed: false,
+        markHeld: false,
       });
     }
     this.schedulePump(now);
@@ -674,6 +730,7 @@ export class WriteBehindQueue {
         this.pending.delete(entry.key);
         this.inFlight.set(entry.key, entry);
         entry.attempts++;
+        entry.ridesClosed = false; // in flight, rides no longer hold it back (see ride())
       }
       this.activeBatches++;
       this.counters.batches++;
@@ -701,7 +758,7 @@ export class WriteBehindQueue {
     }
     this.counters.written += batch.length;
     try {
-      this.hooks.written?.(batch);
+      this.releaseMarks(batch);
     } finally {
       this.settleFlushWaiters();
       this.pump(this.urgent);
