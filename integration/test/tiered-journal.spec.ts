@@ -138,6 +138,32 @@ describe('TieredStore over a journaling Redis cache (real redis-server)', () => 
     }
   });
 
+  it('a write issued while a journaled write of the other operation is under way journals too: the mark always says what the cache holds', async () => {
+    const raw = new Redis(redis.url);
+    const store = new TieredStore({
+      prefix: 'turn:',
+      caches: [new RedisCache({ url: redis.url })],
+      storage: new MemoryCache(),
+      journalName: 'journal-turn',
+      writeBehind: { writeDelayMs: 60_000 },
+    });
+    try {
+      await store.set('k', 1); // pending, its mark says set
+      // Issued together: the delete journals (its mark says delete); the set after it must not
+      // ride the first set's mark, which the delete's replaces.
+      await Promise.all([store.delete('k'), store.set('k', 2)]);
+      expect(await raw.hget('journal-turn', 'turn:k')).toMatch(/\|set$/);
+      await Promise.all([store.set('k', 3), store.delete('k')]);
+      expect(await raw.hget('journal-turn', 'turn:k')).toMatch(/\|delete$/);
+      expect(await raw.exists('turn:k')).toBe(0);
+      await store.flush(10_000);
+      expect<unknown>(await store.storage.get('turn:k')).toBeNull();
+    } finally {
+      await store.close();
+      raw.disconnect();
+    }
+  });
+
   it('writes of one key issued together land in call order in every tier and in storage', async () => {
     const reader = new RedisCache({ url: redis.url });
     const memory = new MemoryCache();

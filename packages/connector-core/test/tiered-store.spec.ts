@@ -734,9 +734,9 @@ describe('TieredStore behaviour', () => {
 class MarkingMemoryCache extends JournalingMemoryCache {
   readonly marks = new Map<string, string>();
   journaledWrites = 0;
-  /** While set, plain writes wait for it. */
-  holdSets: Promise<void> | null = null;
-  failSets = false;
+  /** While set, writes wait for it (after their marks are written, as in one Redis script). */
+  holdWrites: Promise<void> | null = null;
+  failWrites = false;
   /** Every write waits this long (the same for all, so writes still land in issue order). */
   delayMs = 0;
 
@@ -765,15 +765,19 @@ class MarkingMemoryCache extends JournalingMemoryCache {
   }
 
   protected override async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
-    if (this.delayMs > 0) await sleep(this.delayMs);
-    if (this.holdSets) await this.holdSets;
-    if (this.failSets) throw new Error('cache write refused');
+    await this.gate();
     return super._set(key, record, ttl);
   }
 
   protected override async _delete(key: string): Promise<void> {
-    if (this.delayMs > 0) await sleep(this.delayMs); // the same delay as sets: per-key order holds
+    await this.gate(); // the same as sets: writes of a key land in issue order
     return super._delete(key);
+  }
+
+  private async gate(): Promise<void> {
+    if (this.delayMs > 0) await sleep(this.delayMs);
+    if (this.holdWrites) await this.holdWrites;
+    if (this.failWrites) throw new Error('cache write refused');
   }
 }
 
@@ -784,7 +788,7 @@ function held(): { promise: Promise<void>; release: () => void } {
   return { promise, release };
 }
 
-describe('TieredStore journal marks across a storage write in flight', () => {
+describe('TieredStore journal marks (crash safety)', () => {
   function markingSetup(): { cache: MarkingMemoryCache; storage: FlakyStorage; store: TieredStore } {
     const cache = new MarkingMemoryCache();
     const storage = new FlakyStorage({ logger: quiet });
@@ -839,14 +843,14 @@ describe('TieredStore journal marks across a storage write in flight', () => {
     const firstFlush = store.flush(5000);
     await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
     const cacheWrite = held();
-    cache.holdSets = cacheWrite.promise;
+    cache.holdWrites = cacheWrite.promise;
     const riding = store.set('k', 2); // rides the in-flight mark; its cache write is held
     releaseStorage();
     await firstFlush;
     await sleep(10);
     expect<unknown>(await storage.get('k')).toBe(1);
     expect(cache.marks.get('k')).withContext('cleared under a write relying on it').toBe(mark);
-    cache.holdSets = null;
+    cache.holdWrites = null;
     cacheWrite.release();
     await riding;
     await sleep(10);
@@ -866,21 +870,21 @@ describe('TieredStore journal marks across a storage write in flight', () => {
     const firstFlush = store.flush(5000);
     await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
     const cacheWrite = held();
-    cache.holdSets = cacheWrite.promise;
-    cache.failSets = true;
+    cache.holdWrites = cacheWrite.promise;
+    cache.failWrites = true;
     const riding = store.set('k', 2);
     releaseStorage();
     await firstFlush;
     await sleep(10);
     expect(cache.marks.has('k')).toBe(true); // the ride is still under way
-    cache.holdSets = null;
+    cache.holdWrites = null;
     cacheWrite.release();
     await expectCode(riding, 'BACKEND');
     await sleep(10);
     // Nothing is left that relies on the mark: 1 is in storage, 2 was never acknowledged.
     expect(cache.marks.has('k')).toBe(false);
     expect(store.stats().tiered.queue.depth).toBe(0);
-    cache.failSets = false;
+    cache.failWrites = false;
     expect<unknown>(await store.get('k')).toBe(1);
     await store.close();
   });
@@ -907,7 +911,7 @@ describe('TieredStore journal marks across a storage write in flight', () => {
     await store.close();
   });
 
-  it('property: whenever every issued write is acknowledged, a key whose cache differs from storage has a mark saying so', async () => {
+  it('property: whenever every issued write is acknowledged, a key whose cache differs from storage has a mark saying so; after flush both hold the last write', async () => {
     // The crash-safety rule, checked at random points while storage writes (failing at random,
     // completing out of order) land under a stream of rewrites riding pending and in-flight marks:
     // a process killed there would leave the next one a mark for every key storage lacks.
@@ -966,11 +970,16 @@ describe('TieredStore journal marks across a storage write in flight', () => {
               }
             }
           };
+          const model = new Map<string, JsonValue>(); // every write is acknowledged (no cache failures)
           let issued: Promise<void>[] = [];
           for (const [i, o] of ops.entries()) {
-            if (o.kind === 'set') issued.push(store.set(o.key, o.value));
-            else if (o.kind === 'delete') issued.push(store.delete(o.key));
-            else if (o.kind === 'pause') await sleep(o.ms);
+            if (o.kind === 'set') {
+              model.set(o.key, o.value);
+              issued.push(store.set(o.key, o.value));
+            } else if (o.kind === 'delete') {
+              model.delete(o.key);
+              issued.push(store.delete(o.key));
+            } else if (o.kind === 'pause') await sleep(o.ms);
             else {
               await Promise.all(issued);
               issued = [];
@@ -982,13 +991,73 @@ describe('TieredStore journal marks across a storage write in flight', () => {
           await store.flush(10_000);
           if (cache.marks.size > 0)
             problems.push(`marks left after flush: ${[...cache.marks.keys()].join(', ')}`);
+          storage.failureRate = 0;
+          for (const key of keys) {
+            // Writes issued together, some journaled and some riding a mark, land in call order.
+            const expected = JSON.stringify(model.get(key) ?? null);
+            const [cached, stored] = [await cache.get(key), await storage.get(key)].map((v) =>
+              JSON.stringify(v),
+            );
+            if (cached !== expected || stored !== expected)
+              problems.push(`${key}: cache ${cached}, storage ${stored}, last write ${expected}`);
+          }
           await store.close();
           if (problems.length > 0) throw new Error(problems.join('; '));
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 150 },
     );
   }, 60_000);
+
+  it('a write issued while a journaled write of the other operation is under way does not ride the mark that write replaces', async () => {
+    for (const queued of ['pending', 'in flight'] as const) {
+      const { cache, storage, store } = markingSetup();
+      await store.set('k', 1);
+      let releaseStorage = (): void => undefined;
+      let firstFlush: Promise<void> = Promise.resolve();
+      if (queued === 'in flight') {
+        releaseStorage = storage.holdWrites();
+        firstFlush = store.flush(5000);
+        await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
+      }
+      const cacheWrites = held();
+      cache.holdWrites = cacheWrites.promise;
+      const deleted = store.delete('k'); // journaled: its mark says delete, replacing the set's
+      const set = store.set('k', 2); // must not ride the set's mark, which is being replaced
+      cache.holdWrites = null;
+      cacheWrites.release();
+      await Promise.all([deleted, set]);
+      expect(cache.marks.get('k'))
+        .withContext(queued)
+        .toMatch(/\|set$/);
+      expect(cache.journaledWrites).withContext(queued).toBe(3);
+      releaseStorage();
+      await firstFlush;
+      await store.flush(5000);
+      await sleep(10);
+      expect<unknown>(await storage.get('k'))
+        .withContext(queued)
+        .toBe(2);
+      expect(cache.marks.size).withContext(queued).toBe(0);
+      await store.close();
+    }
+  });
+
+  it('after a journaled write fails, the next write of its key journals again (the failed one may have replaced the mark)', async () => {
+    const { cache, storage, store } = markingSetup();
+    await store.set('k', 1);
+    cache.failWrites = true;
+    await expectCode(store.delete('k'), 'BACKEND'); // its mark is written; the delete is refused
+    cache.failWrites = false;
+    await store.set('k', 3);
+    expect(cache.journaledWrites).toBe(3);
+    expect(cache.marks.get('k')).toMatch(/\|set$/);
+    await store.set('k', 4); // rides the new mark again
+    expect(cache.journaledWrites).toBe(3);
+    await store.flush(5000);
+    expect<unknown>(await storage.get('k')).toBe(4);
+    await store.close();
+  });
 
   it('a delete does not ride a set in flight (its mark must say delete)', async () => {
     const { cache, storage, store } = markingSetup();
