@@ -7,6 +7,7 @@ import {
   jsonCodec,
   type JournalEntry,
   type JsonValue,
+  type WriteBehindOptions,
   type WriteRecord,
 } from '@connector-kit/connector-core';
 import { describeConnector, eventually, expectCode, sleep } from '@connector-kit/test-suite';
@@ -459,7 +460,12 @@ describe('TieredStore behaviour', () => {
     const seeded = new MemoryCache({ store: cache.store });
     await seeded.set('lasting', 'L', { version: 2 });
     await seeded.set('expiring', 'E', { version: 5, ttl: 400 });
-    const store = new TieredStore({ caches: [cache], storage, logger: quiet });
+    const store = new TieredStore({
+      caches: [cache],
+      storage,
+      logger: quiet,
+      writeBehind: { markRetentionMs: 0 }, // marks go as soon as storage has their writes
+    });
     await store.whenReady();
     expect(store.stats().tiered.journalRecovered).toBe(2);
     await store.flush(2000);
@@ -489,6 +495,7 @@ describe('TieredStore behaviour', () => {
       logger: quiet,
       storageExclusionPrefixes: ['tmp/'],
       closeTimeoutMs: 200,
+      writeBehind: { markRetentionMs: 0 }, // marks go as soon as storage has their writes
     });
     const errors: ConnectorError[] = [];
     store.on('error', (e: ConnectorError) => errors.push(e));
@@ -789,14 +796,20 @@ function held(): { promise: Promise<void>; release: () => void } {
 }
 
 describe('TieredStore journal marks (crash safety)', () => {
-  function markingSetup(): { cache: MarkingMemoryCache; storage: FlakyStorage; store: TieredStore } {
+  function markingSetup(writeBehind: Partial<WriteBehindOptions> = {}): {
+    cache: MarkingMemoryCache;
+    storage: FlakyStorage;
+    store: TieredStore;
+  } {
     const cache = new MarkingMemoryCache();
     const storage = new FlakyStorage({ logger: quiet });
     const store = new TieredStore({
       caches: [cache],
       storage,
       logger: quiet,
-      writeBehind: { writeDelayMs: 60_000 }, // only flush() sends writes to storage
+      // Only flush() sends writes to storage; marks go once their writes are there (see below for
+      // marks kept for rides).
+      writeBehind: { writeDelayMs: 60_000, markRetentionMs: 0, ...writeBehind },
     });
     return { cache, storage, store };
   }
@@ -927,7 +940,8 @@ describe('TieredStore journal marks (crash safety)', () => {
         fc.array(op, { maxLength: 80 }),
         fc.integer({ min: 0, max: 2 ** 31 }),
         fc.integer({ min: 0, max: 2 }),
-        async (ops, seed, cacheDelayMs) => {
+        fc.constantFrom(0, 3, 30),
+        async (ops, seed, cacheDelayMs, markRetentionMs) => {
           const cache = new MarkingMemoryCache();
           cache.delayMs = cacheDelayMs;
           const storage = new FlakyStorage({ logger: quiet });
@@ -942,6 +956,7 @@ describe('TieredStore journal marks (crash safety)', () => {
               concurrency: 2,
               retryInitialDelayMs: 1,
               retryMaxDelayMs: 5,
+              markRetentionMs,
             },
           });
           store.on('error', () => undefined); // injected storage failures
@@ -989,8 +1004,7 @@ describe('TieredStore journal marks (crash safety)', () => {
           await Promise.all(issued);
           check('end');
           await store.flush(10_000);
-          if (cache.marks.size > 0)
-            problems.push(`marks left after flush: ${[...cache.marks.keys()].join(', ')}`);
+          check('after flush'); // marks kept for rides are of keys storage has
           storage.failureRate = 0;
           for (const key of keys) {
             // Writes issued together, some journaled and some riding a mark, land in call order.
@@ -1002,6 +1016,8 @@ describe('TieredStore journal marks (crash safety)', () => {
               problems.push(`${key}: cache ${cached}, storage ${stored}, last write ${expected}`);
           }
           await store.close();
+          if (cache.marks.size > 0)
+            problems.push(`marks left after close: ${[...cache.marks.keys()].join(', ')}`);
           if (problems.length > 0) throw new Error(problems.join('; '));
         },
       ),
@@ -1057,6 +1073,59 @@ describe('TieredStore journal marks (crash safety)', () => {
     await store.flush(5000);
     expect<unknown>(await storage.get('k')).toBe(4);
     await store.close();
+  });
+
+  it('a key rewritten soon after its write reached storage rides the kept mark; the mark goes a sweep or two later', async () => {
+    const { cache, storage, store } = markingSetup({ markRetentionMs: 100 });
+    await store.set('k', 1);
+    await store.flush(5000);
+    expect<unknown>(await storage.get('k')).toBe(1);
+    const mark = cache.marks.get('k');
+    expect(mark).toMatch(/\|set$/); // kept: storage has 1, and a rewrite may ride it
+    expect(store.stats().tiered.queue.retainedMarks).toBe(1);
+    await store.set('k', 2);
+    expect(cache.journaledWrites).toBe(1);
+    await store.flush(5000);
+    expect<unknown>(await storage.get('k')).toBe(2);
+    expect(cache.marks.get('k')).toBe(mark);
+    await eventually(() => !cache.marks.has('k'), 1000, 'the kept mark to go');
+    expect(store.stats().tiered.queue.retainedMarks).toBe(0);
+    await store.set('k', 3); // a new dirty period: a mark of its own
+    expect(cache.journaledWrites).toBe(2);
+    expect(cache.marks.get('k')).not.toBe(mark);
+    await store.close();
+  });
+
+  it('a kept mark is not released while a write riding it is under way, nor while a pending write carries it', async () => {
+    const { cache, storage, store } = markingSetup({ markRetentionMs: 20 });
+    await store.set('k', 1);
+    await store.flush(5000);
+    const mark = cache.marks.get('k');
+    const cacheWrite = held();
+    cache.holdWrites = cacheWrite.promise;
+    const riding = store.set('k', 2); // rides the kept mark; its cache write is held
+    await sleep(80); // several sweeps
+    expect(cache.marks.get('k')).withContext('released under a ride').toBe(mark);
+    cache.holdWrites = null;
+    cacheWrite.release();
+    await riding;
+    await sleep(80); // the pending write of 2 carries the mark
+    expect(cache.marks.get('k')).withContext('released though a pending write carries it').toBe(mark);
+    expect(cache.journaledWrites).toBe(1);
+    await store.flush(5000);
+    expect<unknown>(await storage.get('k')).toBe(2);
+    await eventually(() => !cache.marks.has('k'), 1000, 'the kept mark to go');
+    await store.close();
+  });
+
+  it('close() releases kept marks, and sets with a TTL keep none', async () => {
+    const { cache, store } = markingSetup({ markRetentionMs: 60_000 });
+    await store.set('kept', 1);
+    await store.set('timed', 1, { ttl: 60_000 });
+    await store.flush(5000);
+    expect([...cache.marks.keys()]).toEqual(['kept']);
+    await store.close();
+    expect(cache.marks.size).toBe(0);
   });
 
   it('a delete does not ride a set in flight (its mark must say delete)', async () => {

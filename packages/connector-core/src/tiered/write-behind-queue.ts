@@ -191,6 +191,15 @@ export interface WriteBehindOptions {
    * it. The price: storage lags the caches by up to this much.
    */
   writeDelayMs: number;
+  /**
+   * How long the journal mark of a write now in storage is kept, ms (between this and twice
+   * this), so that a key rewritten soon after its storage write rides the mark instead of
+   * journaling again: a key rewritten more often than this is marked once, not once per storage
+   * write. Sets with a TTL are not kept. 0: clear marks as soon as their writes are in storage.
+   * The price: a process that dies leaves the next one these keys to rewrite to storage (with
+   * the values they already have there).
+   */
+  markRetentionMs: number;
   retryInitialDelayMs: number;
   retryMaxDelayMs: number;
   /** ± fraction of random jitter on each retry delay. */
@@ -207,6 +216,7 @@ export const WRITE_BEHIND_DEFAULTS: WriteBehindOptions = {
   concurrency: 4,
   lingerMs: 10,
   writeDelayMs: 1000,
+  markRetentionMs: 1000,
   retryInitialDelayMs: 100,
   retryMaxDelayMs: 10_000,
   retryJitter: 0.2,
@@ -247,6 +257,8 @@ export interface WriteBehindStats {
   givenUp: number;
   /** Age of the oldest write not yet in storage, ms (0 when empty): the storage lag. */
   oldestPendingAgeMs: number;
+  /** Journal marks of written keys kept for rides (see markRetentionMs). */
+  retainedMarks: number;
 }
 
 /** Admission ticket: room reserved before the caches are written, committed or cancelled after. */
@@ -285,6 +297,13 @@ export class WriteBehindQueue {
    * key's next journaled write that succeeds ends that.
    */
   private readonly marking = new Map<string, number>();
+  /**
+   * Written entries whose marks are kept for rides (markRetentionMs), by key, in two generations:
+   * each sweep releases the older one and ages the newer.
+   */
+  private retained = new Map<string, Entry>();
+  private retiring = new Map<string, Entry>();
+  private sweepTimer: NodeJS.Timeout | null = null;
   private usedEntries = 0;
   private usedBytes = 0;
   private readonly spaceWaiters: SpaceWaiter[] = [];
@@ -332,7 +351,7 @@ export class WriteBehindQueue {
         );
       }
     }
-    for (const field of ['lingerMs', 'writeDelayMs'] as const) {
+    for (const field of ['lingerMs', 'writeDelayMs', 'markRetentionMs'] as const) {
       const v = merged[field];
       if (typeof v !== 'number' || !(v >= 0) || v === Number.POSITIVE_INFINITY) {
         throw new ConnectorError('CONFIG', `writeBehind.${field} must be a number >= 0, got ${String(v)}`, {
@@ -490,8 +509,12 @@ export class WriteBehindQueue {
   /** The queued entry of `key` a write of `op` may ride, or null (see ride()). */
   private rideable(key: string, op: 'set' | 'delete'): Entry | null {
     if (this.marking.size > 0 && this.marking.has(key)) return null;
-    // A pending entry is the one to ride (or none is); without one, the write in flight.
-    const entry = this.pending.get(key) ?? this.inFlight.get(key);
+    // A pending entry is the one to ride (or none is); without one, the write in flight; without
+    // that, a written one whose mark is kept.
+    const entry =
+      this.pending.get(key) ??
+      this.inFlight.get(key) ??
+      (this.retained.size > 0 || this.retiring.size > 0 ? this.retainedEntry(key) : undefined);
     // No clock read here (this is every hot-key write): the pump closes a due entry to rides
     // when it finds it ridden, and until then a ride only adds a newer value to its write.
     if (!entry || entry.token === null || entry.op !== op || entry.ridesClosed || this.closed) return null;
@@ -521,20 +544,68 @@ export class WriteBehindQueue {
     this.releaseMarks([entry]);
   }
 
-  /** Tells the hooks which of these written entries' marks nothing relies on any more. */
+  /**
+   * Written entries: keeps the marks nothing else relies on for rides (markRetentionMs), or tells
+   * the hooks they may go.
+   */
   private releaseMarks(written: readonly Entry[]): void {
     if (!this.hooks.marksReleased) return;
-    const released = written.filter((e) => {
-      if (e.token === null) return false;
+    const released: Entry[] = [];
+    for (const e of written) {
+      if (e.token === null) continue;
       if (e.riders > 0) {
         e.markHeld = true; // a cache write relying on the mark is under way: see endRideOn()
-        return false;
+        continue;
       }
       // The mark passed to a newer write of the key, which may already be in flight itself.
       const newer = this.pending.get(e.key) ?? this.inFlight.get(e.key);
-      return newer === undefined || newer === e || newer.token !== e.token;
-    });
+      if (newer !== undefined && newer !== e && newer.token === e.token) continue;
+      if (newer === undefined && e.ttl === 0 && this.options.markRetentionMs > 0 && !this.closed)
+        this.retain(e);
+      else released.push(e);
+    }
     if (released.length > 0) this.hooks.marksReleased(released);
+  }
+
+  /** Keeps a written entry's mark for rides until a sweep or two later (see sweepMarks()). */
+  private retain(entry: Entry): void {
+    entry.data = null; // only its mark is kept
+    this.retiring.delete(entry.key);
+    this.retained.set(entry.key, entry);
+    if (this.sweepTimer) return;
+    this.sweepTimer = setInterval(() => this.sweepMarks(), this.options.markRetentionMs);
+    this.sweepTimer.unref(); // kept marks are never a reason to keep a process alive
+  }
+
+  private retainedEntry(key: string): Entry | undefined {
+    return this.retained.get(key) ?? this.retiring.get(key);
+  }
+
+  /** Releases the marks kept since before the previous sweep, and ages the rest. */
+  private sweepMarks(): void {
+    const released = this.releasable(this.retiring, this.retained);
+    this.retiring = this.retained;
+    this.retained = new Map();
+    if (this.retiring.size === 0 && this.sweepTimer) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = null;
+    }
+    if (released.length > 0) this.hooks.marksReleased?.(released);
+  }
+
+  /**
+   * The kept entries whose marks may go: not one with a ride under way (moved to `carry`, if
+   * given, for another round), nor one whose key has a queued write again (that write owns the
+   * key's mark now: it carries this one, or replaced it with its own).
+   */
+  private releasable(kept: Map<string, Entry>, carry: Map<string, Entry> | null): Entry[] {
+    const released: Entry[] = [];
+    for (const e of kept.values()) {
+      if (e.riders > 0) {
+        if (carry && !carry.has(e.key)) carry.set(e.key, e);
+      } else if (!this.pending.has(e.key) && !this.inFlight.has(e.key)) released.push(e);
+    }
+    return released;
   }
 
   /** @internal A write's cache write failed and it was not queued: see WriteBehindHooks. */
@@ -666,8 +737,15 @@ export class WriteBehindQueue {
     clearTimeout(timer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.retryTimer = null;
     this.lingerTimer = null;
+    this.sweepTimer = null;
+    // Kept marks go now (writes landing from here on are not kept: see releaseMarks()).
+    const kept = [...this.releasable(this.retained, null), ...this.releasable(this.retiring, null)];
+    this.retained.clear();
+    this.retiring.clear();
+    if (kept.length > 0) this.hooks.marksReleased?.(kept);
     return [...new Set([...this.inFlight.keys(), ...this.pending.keys()])];
   }
 
@@ -694,6 +772,7 @@ export class WriteBehindQueue {
       failedBatches: c.failedBatches,
       givenUp: c.givenUp,
       oldestPendingAgeMs: oldest === Number.POSITIVE_INFINITY ? 0 : Date.now() - oldest,
+      retainedMarks: this.retained.size + this.retiring.size,
     };
   }
 
