@@ -168,7 +168,9 @@ export interface AlternatingTarget {
 
 /**
  * Runs the targets in turn, `slices` short runs each, and pools every side's latencies: on a small
- * shared machine a load spike then hits every side instead of whichever ran at that moment.
+ * shared machine a load spike then hits every side instead of whichever ran at that moment. Each
+ * slice starts one side later than the one before, so no side always follows the same one (and
+ * whatever that one leaves behind).
  */
 export async function runAlternating(
   targets: readonly AlternatingTarget[],
@@ -178,7 +180,8 @@ export async function runAlternating(
 ): Promise<{ target: string; ops: number; opsPerSec: number; p50Ms: number; p99Ms: number }[]> {
   const pooled = targets.map(() => ({ latencies: new LatencyRecorder(), elapsedMs: 0 }));
   for (let s = 0; s < slices; s++) {
-    for (let t = 0; t < targets.length; t++) {
+    for (let turn = 0; turn < targets.length; turn++) {
+      const t = (turn + s) % targets.length;
       const side = targets[t]!;
       await side.before?.();
       const result = await runClosedLoop(

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { startService } from '@connector-kit/test-suite';
 import { defaultDurationMs, runAlternating, type BenchSuite } from '../harness';
 
-const SLICES = 3;
+const SLICES = 6;
 /**
  * DynamoDB Local is a JVM: over its first ~20 s of write load it spends most of its CPU compiling
  * (measured here: ≈ 750 µs of CPU per item written in the first 5 s, ≈ 160 µs from 25 s on).
