@@ -44,7 +44,7 @@ interface Entry extends QueuedWrite {
   isPending: boolean;
 }
 
-/** A write that relies on the journal mark of a pending entry of its key (see ride()). */
+/** A write that relies on the journal mark of a queued or written entry of its key (see ride()). */
 export interface Ride {
   readonly token: string;
   /** @internal the entry ridden */
@@ -228,8 +228,9 @@ export interface WriteBehindHooks {
   write(batch: readonly QueuedWrite[]): Promise<void>;
   /**
    * Called with writes now durably in storage whose journal marks nothing relies on any more (the
-   * store clears them): not a write whose mark passed to a newer pending write of its key, nor
-   * one with a cache write riding its mark still under way (it comes once that ends).
+   * store clears them): not a write whose mark passed to a newer queued write of its key, nor one
+   * with a cache write riding its mark still under way (it comes once that ends), nor one whose
+   * mark is kept for rides (markRetentionMs: it comes with a later sweep, or at close()).
    */
   marksReleased?(writes: readonly QueuedWrite[]): void;
   /** Called when a batch failed (it will be retried) or writes were given up. */
@@ -449,9 +450,11 @@ export class WriteBehindQueue {
    * write need not journal again: a hot key is then marked once per dirty period, not once per
    * write. A pending entry of the same operation, with a mark and still open to rides, can be
    * ridden: the write coalesces into it, and it is not dispatched until every ride on it has
-   * ended. So can a write in flight to storage: the write becomes a new pending entry carrying
-   * the same mark, and the mark is not released while a ride on it is under way or a pending
-   * write carries it. Either way the mark cannot be cleared under a write that relies on it.
+   * ended. So can a write in flight to storage, or one already written whose mark is kept
+   * (markRetentionMs): the write becomes a new pending entry carrying the same mark, and the mark
+   * is not released while a ride on it is under way or a queued write carries it. No write rides
+   * while a journaled write of its key that rides nothing is under way (see `marking`). Either
+   * way the mark cannot be cleared under a write that relies on it.
    */
   ride(key: string, op: 'set' | 'delete'): Ride | null {
     const entry = this.rideable(key, op);
