@@ -788,6 +788,18 @@ class MarkingMemoryCache extends JournalingMemoryCache {
   }
 }
 
+/** Sends the store's queued writes to storage and holds them there, in flight, until `release()`. */
+async function holdInFlight(
+  store: TieredStore,
+  storage: FlakyStorage,
+): Promise<{ release: () => void; flushed: Promise<void> }> {
+  const calls = storage.writeCalls;
+  const release = storage.holdWrites();
+  const flushed = store.flush(5000);
+  await eventually(() => storage.writeCalls > calls, 1000, 'a storage write in flight');
+  return { release, flushed };
+}
+
 /** A promise and the function that resolves it. */
 function held(): { promise: Promise<void>; release: () => void } {
   let release!: () => void;
@@ -820,9 +832,7 @@ describe('TieredStore journal marks (crash safety)', () => {
     expect(cache.journaledWrites).toBe(1);
     const mark = cache.marks.get('k');
     expect(mark).toMatch(/\|set$/);
-    const releaseStorage = storage.holdWrites();
-    const firstFlush = store.flush(5000);
-    await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
+    const { release: releaseStorage, flushed: firstFlush } = await holdInFlight(store, storage);
     await store.set('k', 2); // rides the in-flight write's mark: a plain cache write
     await store.set('k', 3);
     expect(cache.journaledWrites).toBe(1);
@@ -852,9 +862,7 @@ describe('TieredStore journal marks (crash safety)', () => {
     const { cache, storage, store } = markingSetup();
     await store.set('k', 1);
     const mark = cache.marks.get('k');
-    const releaseStorage = storage.holdWrites();
-    const firstFlush = store.flush(5000);
-    await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
+    const { release: releaseStorage, flushed: firstFlush } = await holdInFlight(store, storage);
     const cacheWrite = held();
     cache.holdWrites = cacheWrite.promise;
     const riding = store.set('k', 2); // rides the in-flight mark; its cache write is held
@@ -879,9 +887,7 @@ describe('TieredStore journal marks (crash safety)', () => {
   it('when the only write riding a landed mark fails, the mark is cleared and storage keeps the acknowledged value', async () => {
     const { cache, storage, store } = markingSetup();
     await store.set('k', 1);
-    const releaseStorage = storage.holdWrites();
-    const firstFlush = store.flush(5000);
-    await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
+    const { release: releaseStorage, flushed: firstFlush } = await holdInFlight(store, storage);
     const cacheWrite = held();
     cache.holdWrites = cacheWrite.promise;
     cache.failWrites = true;
@@ -906,10 +912,8 @@ describe('TieredStore journal marks (crash safety)', () => {
     const { cache, storage, store } = markingSetup();
     await store.set('k', 1);
     const mark = cache.marks.get('k');
-    const releaseStorage = storage.holdWrites();
     storage.down = true;
-    const firstFlush = store.flush(5000);
-    await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
+    const { release: releaseStorage, flushed: firstFlush } = await holdInFlight(store, storage);
     await store.set('k', 2); // rides the in-flight mark
     releaseStorage(); // ...and the write of 1 fails
     await eventually(() => store.stats().tiered.queue.failedBatches === 1, 1000, 'the failed batch');
@@ -1031,11 +1035,8 @@ describe('TieredStore journal marks (crash safety)', () => {
       await store.set('k', 1);
       let releaseStorage = (): void => undefined;
       let firstFlush: Promise<void> = Promise.resolve();
-      if (queued === 'in flight') {
-        releaseStorage = storage.holdWrites();
-        firstFlush = store.flush(5000);
-        await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
-      }
+      if (queued === 'in flight')
+        ({ release: releaseStorage, flushed: firstFlush } = await holdInFlight(store, storage));
       const cacheWrites = held();
       cache.holdWrites = cacheWrites.promise;
       const deleted = store.delete('k'); // journaled: its mark says delete, replacing the set's
@@ -1132,9 +1133,7 @@ describe('TieredStore journal marks (crash safety)', () => {
     const { cache, storage, store } = markingSetup();
     await store.set('k', 1);
     const setMark = cache.marks.get('k');
-    const releaseStorage = storage.holdWrites();
-    const firstFlush = store.flush(5000);
-    await eventually(() => storage.writeCalls === 1, 1000, 'the write of k in flight');
+    const { release: releaseStorage, flushed: firstFlush } = await holdInFlight(store, storage);
     await store.delete('k');
     expect(cache.journaledWrites).toBe(2);
     const deleteMark = cache.marks.get('k');
