@@ -800,6 +800,12 @@ async function holdInFlight(
   return { release, flushed };
 }
 
+/** Waits for a flush, then a moment more for what the queue does once its writes are in storage. */
+async function settled(flushing: Promise<void>): Promise<void> {
+  await flushing;
+  await sleep(10);
+}
+
 /** A promise and the function that resolves it. */
 function held(): { promise: Promise<void>; release: () => void } {
   let release!: () => void;
@@ -837,22 +843,19 @@ describe('TieredStore journal marks (crash safety)', () => {
     await store.set('k', 3);
     expect(cache.journaledWrites).toBe(1);
     releaseStorage();
-    await firstFlush;
-    await sleep(10);
+    await settled(firstFlush);
     expect<unknown>(await storage.get('k')).toBe(1);
     // Storage has 1, the cache 3: the mark must stay, carried by the pending write of 3.
     expect(cache.marks.get('k')).toBe(mark);
     expect(store.stats().tiered.queue.depth).toBe(1);
-    await store.flush(5000);
-    await sleep(10);
+    await settled(store.flush(5000));
     expect<unknown>(await storage.get('k')).toBe(3);
     expect(cache.marks.has('k')).toBe(false);
     // A write after the key is clean starts a new dirty period with a mark of its own.
     await store.set('k', 4);
     expect(cache.journaledWrites).toBe(2);
     expect(cache.marks.get('k')).not.toBe(mark);
-    await store.flush(5000);
-    await sleep(10);
+    await settled(store.flush(5000));
     expect<unknown>(await storage.get('k')).toBe(4);
     expect(cache.marks.size).toBe(0);
     await store.close();
@@ -867,8 +870,7 @@ describe('TieredStore journal marks (crash safety)', () => {
     cache.holdWrites = cacheWrite.promise;
     const riding = store.set('k', 2); // rides the in-flight mark; its cache write is held
     releaseStorage();
-    await firstFlush;
-    await sleep(10);
+    await settled(firstFlush);
     expect<unknown>(await storage.get('k')).toBe(1);
     expect(cache.marks.get('k')).withContext('cleared under a write relying on it').toBe(mark);
     cache.holdWrites = null;
@@ -877,8 +879,7 @@ describe('TieredStore journal marks (crash safety)', () => {
     await sleep(10);
     expect(cache.marks.get('k')).withContext('cleared though a pending write carries it').toBe(mark);
     expect(cache.journaledWrites).toBe(1);
-    await store.flush(5000);
-    await sleep(10);
+    await settled(store.flush(5000));
     expect<unknown>(await storage.get('k')).toBe(2);
     expect(cache.marks.size).toBe(0);
     await store.close();
@@ -893,8 +894,7 @@ describe('TieredStore journal marks (crash safety)', () => {
     cache.failWrites = true;
     const riding = store.set('k', 2);
     releaseStorage();
-    await firstFlush;
-    await sleep(10);
+    await settled(firstFlush);
     expect(cache.marks.has('k')).toBe(true); // the ride is still under way
     cache.holdWrites = null;
     cacheWrite.release();
@@ -920,8 +920,7 @@ describe('TieredStore journal marks (crash safety)', () => {
     expect(cache.marks.get('k')).toBe(mark);
     storage.down = false;
     await firstFlush;
-    await store.flush(5000);
-    await sleep(10);
+    await settled(store.flush(5000));
     expect<unknown>(await storage.get('k')).toBe(2);
     expect(cache.marks.size).toBe(0);
     expect(cache.journaledWrites).toBe(1);
@@ -1139,11 +1138,9 @@ describe('TieredStore journal marks (crash safety)', () => {
     const deleteMark = cache.marks.get('k');
     expect(deleteMark).toMatch(/\|delete$/);
     releaseStorage();
-    await firstFlush;
-    await sleep(10);
+    await settled(firstFlush);
     expect(cache.marks.get('k')).withContext(`the set's mark was ${setMark}`).toBe(deleteMark);
-    await store.flush(5000);
-    await sleep(10);
+    await settled(store.flush(5000));
     expect<unknown>(await storage.get('k')).toBeNull();
     expect(cache.marks.size).toBe(0);
     await store.close();

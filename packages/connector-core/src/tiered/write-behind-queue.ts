@@ -40,8 +40,6 @@ interface Entry extends QueuedWrite {
    * by the pending write it passed to) when the last of them ends (see endRideOn()).
    */
   markHeld: boolean;
-  /** In `pending` (not in flight, not done): saves a map lookup on every ridden write. */
-  isPending: boolean;
 }
 
 /** A write that relies on the journal mark of a queued or written entry of its key (see ride()). */
@@ -511,13 +509,11 @@ export class WriteBehindQueue {
 
   /** The queued entry of `key` a write of `op` may ride, or null (see ride()). */
   private rideable(key: string, op: 'set' | 'delete'): Entry | null {
-    if (this.marking.size > 0 && this.marking.has(key)) return null;
+    if (this.marking.has(key)) return null;
     // A pending entry is the one to ride (or none is); without one, the write in flight; without
     // that, a written one whose mark is kept.
     const entry =
-      this.pending.get(key) ??
-      this.inFlight.get(key) ??
-      (this.retained.size > 0 || this.retiring.size > 0 ? this.retainedEntry(key) : undefined);
+      this.pending.get(key) ?? this.inFlight.get(key) ?? this.retained.get(key) ?? this.retiring.get(key);
     // No clock read here (this is every hot-key write): the pump closes a due entry to rides
     // when it finds it ridden, and until then a ride only adds a newer value to its write.
     if (!entry || entry.token === null || entry.op !== op || entry.ridesClosed || this.closed) return null;
@@ -530,7 +526,7 @@ export class WriteBehindQueue {
    * mark is only released once the write carrying it is queued.
    */
   private commitRidden(entry: Entry, write: QueuedWrite, bytes: number, seq: number): void {
-    if (entry.isPending) {
+    if (this.pending.get(entry.key) === entry) {
       this.endRideOn(entry);
       this.coalesceRidden(entry, write, bytes);
     } else {
@@ -578,10 +574,6 @@ export class WriteBehindQueue {
     if (this.sweepTimer) return;
     this.sweepTimer = setInterval(() => this.sweepMarks(), this.options.markRetentionMs);
     this.sweepTimer.unref(); // kept marks are never a reason to keep a process alive
-  }
-
-  private retainedEntry(key: string): Entry | undefined {
-    return this.retained.get(key) ?? this.retiring.get(key);
   }
 
   /** Releases the marks kept since before the previous sweep, and ages the rest. */
@@ -671,7 +663,6 @@ export class WriteBehindQueue {
         riders: 0,
         ridesClosed: false,
         markHeld: false,
-        isPending: true,
       });
     }
     this.schedulePump(now);
@@ -862,7 +853,6 @@ export class WriteBehindQueue {
       if (batch.length === 0 || (!partial && batch.length < this.options.batchSize)) break;
       for (const entry of batch) {
         this.pending.delete(entry.key);
-        entry.isPending = false;
         this.inFlight.set(entry.key, entry);
         entry.attempts++;
         entry.ridesClosed = false; // in flight, rides no longer hold it back (see ride())
@@ -932,7 +922,6 @@ export class WriteBehindQueue {
       } else {
         this.counters.retries++;
         this.pending.set(entry.key, entry);
-        entry.isPending = true;
       }
     }
     const retrying = batch.map((e) => e.key).filter((k) => !givenUp.includes(k));
