@@ -738,55 +738,6 @@ describe('TieredStore behaviour', () => {
  * while the token is unchanged), and can hold or refuse its plain writes: the crash-safety rule
  * under test is that a cached value not yet in storage always has a mark.
  */
-// The queue takes an acknowledged write in on the next turn of the event loop (commitLater), and
-// whatever reads the queue for someone takes such writes in first. These specs look at once, before
-// that turn has come.
-describe('TieredStore, right after it acknowledged a write the queue has not taken in yet', () => {
-  const caches = [
-    ['a plain cache', false],
-    ['a journaling cache, the write riding its mark', true],
-  ] as const;
-  for (const [name, journaling] of caches) {
-    describe(`over ${name}`, () => {
-      /** A store whose last write, k = 2, was just acknowledged. */
-      async function justAcknowledged(): Promise<{
-        cache: MemoryCache;
-        storage: FlakyStorage;
-        store: TieredStore;
-      }> {
-        const cache = journaling ? new JournalingMemoryCache() : new MemoryCache();
-        const storage = new FlakyStorage({ logger: quiet });
-        const store = new TieredStore({ caches: [cache], storage, logger: quiet });
-        if (journaling) await store.set('k', 1); // journaled with a mark of its own: taken in at once
-        await store.set('k', 2);
-        return { cache, storage, store };
-      }
-
-      it('stats() counts it', async () => {
-        const { store } = await justAcknowledged();
-        const queue = store.stats().tiered.queue;
-        expect(queue.enqueued).toBe(journaling ? 2 : 1);
-        expect(queue.depth).toBe(1);
-        await store.close();
-      });
-
-      it('a read that misses the cache gets it from the queue', async () => {
-        const { cache, store } = await justAcknowledged();
-        await cache.delete('k');
-        expect<unknown>(await store.get('k')).toBe(2);
-        await store.close();
-      });
-
-      it('flush() waits for it', async () => {
-        const { storage, store } = await justAcknowledged();
-        await store.flush();
-        expect<unknown>(await storage.get('k')).toBe(2);
-        await store.close();
-      });
-    });
-  }
-});
-
 class MarkingMemoryCache extends JournalingMemoryCache {
   readonly marks = new Map<string, string>();
   journaledWrites = 0;

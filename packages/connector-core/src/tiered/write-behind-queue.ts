@@ -56,11 +56,6 @@ export interface WriteContent {
   readonly version: number;
 }
 
-/** A write whose cache write is done and acknowledged, taken in afterwards (see commitLater). */
-interface CommitLater {
-  commitNow(): void;
-}
-
 /**
  * A write waiting for its cache write, and the listener that write tells how it went. One of
  * these is allocated per tiered set, so its fields are plain assignments in the constructors
@@ -124,18 +119,8 @@ export class RiddenWrite extends AcknowledgingWrite {
   writeSettled(err: unknown): void {
     if (this.done) return;
     this.done = true;
-    if (err === null) {
-      this.queue.commitLater(this);
-    } else {
-      this.queue.commitAcknowledged(); // writes done before this one first: see commitLater
-      this.queue.settleRidden(this, this.entry, true);
-    }
+    this.queue.settleRidden(this, this.entry, err !== null);
     this.reportTo?.(err);
-  }
-
-  /** @internal The cache write was done: into the queue (see commitLater). */
-  commitNow(): void {
-    this.queue.settleRidden(this, this.entry, false);
   }
 }
 
@@ -168,27 +153,15 @@ export class ReservedWrite extends AcknowledgingWrite {
   }
 
   writeSettled(err: unknown): void {
-    if (err === null && (this.token === null || this.ride !== null)) {
-      this.queue.commitLater(this);
-    } else if (err === null) {
-      // A mark of its own, which the key's next write (perhaps issued on this acknowledgement)
-      // rides once this write is in: in at once, after the writes done before it.
-      this.queue.commitAcknowledged();
-      this.commitNow();
+    if (err === null) {
+      this.queue.commit(this.reservation, this, this.ride);
     } else {
-      this.queue.commitAcknowledged(); // writes done before this one first: see commitLater
       this.queue.cancel(this.reservation);
       if (this.ride) this.queue.unride(this.ride);
       this.queue.cacheWriteFailed(this.key);
-      if (this.token !== null && this.ride === null) this.queue.endMarking(this.key, true);
     }
+    if (this.token !== null && this.ride === null) this.queue.endMarking(this.key, err !== null);
     this.reportTo?.(err);
-  }
-
-  /** @internal The cache write was done: into the queue (see commitLater). */
-  commitNow(): void {
-    this.queue.commit(this.reservation, this, this.ride);
-    if (this.token !== null && this.ride === null) this.queue.endMarking(this.key, false);
   }
 }
 
@@ -328,15 +301,6 @@ export class WriteBehindQueue {
    * each sweep releases the older one and ages the newer.
    */
   private retained = new Map<string, Entry>();
-  /** Acknowledged writes not yet taken in (see commitLater), in order, from `acknowledgedHead`. */
-  private readonly acknowledged: CommitLater[] = [];
-  private acknowledgedHead = 0;
-  private committingAcknowledged = false;
-  private commitScheduled = false;
-  private readonly commitScheduledWrites = (): void => {
-    this.commitScheduled = false;
-    this.commitAcknowledged();
-  };
   private retiring = new Map<string, Entry>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private usedEntries = 0;
@@ -528,46 +492,6 @@ export class WriteBehindQueue {
     this.commitRidden(entry, write, write.bytes, seq);
   }
 
-  /**
-   * @internal A write's cache write is done and the store acknowledges it now; the queue takes it
-   * in after this turn of the event loop (setImmediate), in the order the cache writes were done.
-   * Under concurrency that turn has by then sent the next writes to the cache, so this
-   * bookkeeping runs while the cache server works, not between the reply and the
-   * acknowledgement. The write cannot be refused later: its room (and ride) were taken before
-   * its cache write. Whatever reads the queue's state for someone (flush, peek, stats, close, a
-   * failed cache write, the pump, a batch's end, the sweep) takes them in first.
-   */
-  commitLater(write: CommitLater): void {
-    this.acknowledged.push(write);
-    if (this.commitScheduled) return;
-    this.commitScheduled = true;
-    setImmediate(this.commitScheduledWrites);
-  }
-
-  /** @internal Takes in every acknowledged write not yet in (see commitLater), in order. */
-  commitAcknowledged(): void {
-    // Re-entered from a commit (it may pump): the loop below goes on with the rest, in order.
-    if (this.committingAcknowledged) return;
-    this.committingAcknowledged = true;
-    try {
-      while (this.acknowledgedHead < this.acknowledged.length) {
-        this.acknowledged[this.acknowledgedHead++]!.commitNow();
-      }
-    } finally {
-      this.committingAcknowledged = false;
-      if (this.acknowledgedHead < this.acknowledged.length) {
-        // A commit threw: the rest still go in, in order, on the next turn.
-        if (!this.commitScheduled) {
-          this.commitScheduled = true;
-          setImmediate(this.commitScheduledWrites);
-        }
-      } else {
-        this.acknowledged.length = 0;
-        this.acknowledgedHead = 0;
-      }
-    }
-  }
-
   /** @internal A journaled write of `key` that rides nothing has started (see `marking`). */
   startMarking(key: string): void {
     this.marking.set(key, (this.marking.get(key) ?? 0) + 1);
@@ -603,7 +527,7 @@ export class WriteBehindQueue {
    */
   private commitRidden(entry: Entry, write: QueuedWrite, bytes: number, seq: number): void {
     // An entry never sent to storage (attempts 0: dispatch counts, and only a pending entry is
-    // coalesced into) is pending without a lookup, which costs this hot path cache misses.
+    // coalesced into) is pending without a lookup: this is every hot-key write.
     if (entry.attempts === 0 || this.pending.get(entry.key) === entry) {
       this.endRideOn(entry);
       this.coalesceRidden(entry, write, bytes);
@@ -656,7 +580,6 @@ export class WriteBehindQueue {
 
   /** Releases the marks kept since before the previous sweep, and ages the rest. */
   private sweepMarks(): void {
-    this.commitAcknowledged(); // rides that have ended no longer hold marks
     const released = this.releasable(this.retiring, this.retained);
     this.retiring = this.retained;
     this.retained = new Map();
@@ -777,13 +700,11 @@ export class WriteBehindQueue {
 
   /** The newest queued write for a key (pending before in flight): read-your-writes. */
   peek(key: string): QueuedWrite | undefined {
-    this.commitAcknowledged();
     return this.pending.get(key) ?? this.inFlight.get(key);
   }
 
   /** Resolves when every write committed before this call is in storage. */
   flush(): Promise<void> {
-    this.commitAcknowledged();
     const seq = this.seq;
     if (!this.hasWritesUpTo(seq)) return Promise.resolve();
     this.pump(true, true); // someone is waiting: no linger, no write delay
@@ -792,7 +713,6 @@ export class WriteBehindQueue {
 
   /** Stops accepting writes; tries to flush for `timeoutMs`; returns the keys left unwritten. */
   async close(timeoutMs: number): Promise<string[]> {
-    this.commitAcknowledged();
     this.closed = true;
     for (const waiter of this.spaceWaiters.splice(0)) {
       waiter.reject(new ConnectorError('CLOSED', 'The tiered store closed while waiting for queue room'));
@@ -830,7 +750,6 @@ export class WriteBehindQueue {
   }
 
   stats(): WriteBehindStats {
-    this.commitAcknowledged();
     let oldest = Number.POSITIVE_INFINITY;
     for (const e of this.pending.values()) oldest = Math.min(oldest, e.enqueuedAt);
     for (const e of this.inFlight.values()) oldest = Math.min(oldest, e.enqueuedAt);
@@ -917,7 +836,6 @@ export class WriteBehindQueue {
    * whose delay is not over only when `force`.
    */
   private pump(partial: boolean, force = this.urgent): void {
-    this.commitAcknowledged(); // fewer entries held back by rides that have in fact ended
     if (this.retryTimer) return; // backing off after a failure
     const dueBefore = force ? Number.POSITIVE_INFINITY : Date.now() - this.options.writeDelayMs;
     while (this.activeBatches < this.options.concurrency && this.pending.size > 0) {
@@ -959,7 +877,6 @@ export class WriteBehindQueue {
   }
 
   private succeeded(batch: Entry[]): void {
-    this.commitAcknowledged(); // rides that have ended no longer hold marks (releaseMarks)
     this.activeBatches--;
     this.consecutiveFailures = 0;
     for (const entry of batch) {
@@ -977,7 +894,6 @@ export class WriteBehindQueue {
   }
 
   private failedBatch(batch: Entry[], err: unknown): void {
-    this.commitAcknowledged(); // newer writes of these keys are pending, if there are any
     this.notDueBefore = 0;
     this.activeBatches--;
     this.consecutiveFailures++;
