@@ -695,7 +695,8 @@ export class TieredStore extends BaseConnector {
 /** What a queued write says about its key: absent once deleted or expired. */
 function queuedRecord(write: QueuedWrite): ReadRecord | null {
   if (write.op === 'delete' || hasExpired(write, Date.now())) return null;
-  return { version: write.version, data: write.data! };
+  // A copy: the queue overwrites a pending write's bytes in place when its key is rewritten.
+  return { version: write.version, data: Buffer.from(write.data!) };
 }
 
 function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, field: string): T {

@@ -17,6 +17,18 @@ export interface QueuedWrite {
   token: string | null;
 }
 
+/**
+ * The queue's own copy of a write's bytes, off Node's shared 8 KB Buffer pool: the caller's
+ * bytes may be held by a cache tier (a memory cache keeps them), and a pooled slice held for a
+ * write's dirty period would keep its whole slab alive.
+ */
+function ownCopy(data: Uint8Array | null): Uint8Array | null {
+  if (data === null) return null;
+  const copy = Buffer.allocUnsafeSlow(data.byteLength);
+  copy.set(data);
+  return copy;
+}
+
 /** True when a queued set's TTL ran out by `now` (the newest write of its key is then gone). */
 export function hasExpired(write: QueuedWrite, now: number): boolean {
   return !!write.expiresAt && write.expiresAt <= now;
@@ -653,7 +665,7 @@ export class WriteBehindQueue {
       this.pending.set(write.key, {
         key: write.key,
         op: write.op,
-        data: write.data,
+        data: ownCopy(write.data),
         version: write.version,
         ttl: write.ttl,
         expiresAt,
@@ -689,7 +701,15 @@ export class WriteBehindQueue {
     this.counters.coalesced++;
     this.release(1, existing.bytes);
     existing.op = write.op;
-    existing.data = write.data;
+    // Bytes no one else has seen (never sent to storage; reads get a copy) are overwritten in
+    // place: a new value object in an old entry on every hot-key write was a young object the
+    // next scavenge had to copy, one per key (measured: scavenges ~50 % longer than the cache
+    // alone's, which is a c=64 set's p99). Bytes a storage attempt had stay as they were.
+    const data = write.data;
+    const mine = existing.data;
+    if (existing.attempts === 0 && mine !== null && data !== null && mine.byteLength === data.byteLength)
+      mine.set(data);
+    else existing.data = ownCopy(data);
     existing.version = write.version;
     existing.ttl = write.ttl;
     existing.expiresAt = expiresAt;
