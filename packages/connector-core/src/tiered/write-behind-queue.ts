@@ -18,15 +18,12 @@ export interface QueuedWrite {
 }
 
 /**
- * The queue's own copy of a write's bytes, off Node's shared 8 KB Buffer pool: the caller's
- * bytes may be held by a cache tier (a memory cache keeps them), and a pooled slice held for a
- * write's dirty period would keep its whole slab alive.
+ * The queue's own copy of a write's bytes, which it may overwrite (see coalesce): the caller's
+ * bytes may be held elsewhere (a memory cache tier keeps them). Node's pooled copy: an unpooled
+ * one cost 85 more bytes of heap and about 380 more of RSS per pending entry (measured).
  */
 function ownCopy(data: Uint8Array | null): Uint8Array | null {
-  if (data === null) return null;
-  const copy = Buffer.allocUnsafeSlow(data.byteLength);
-  copy.set(data);
-  return copy;
+  return data === null ? null : Buffer.from(data);
 }
 
 /** True when a queued set's TTL ran out by `now` (the newest write of its key is then gone). */
