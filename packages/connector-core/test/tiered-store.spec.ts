@@ -159,6 +159,28 @@ describe('TieredStore behaviour', () => {
     await store.close();
   });
 
+  it('a read served from the queue returns one write whole while a rewrite of the key lands', async () => {
+    // The rewrite has the same length, so the queue copies it into the entry's bytes in place. It
+    // starts 0–20 microtasks after the read, so that it lands before, during and after the
+    // read's time between finding the bytes and decoding them (2–5 in Node 20).
+    for (let delay = 0; delay <= 20; delay++) {
+      const { store, l1 } = setup();
+      await store.set('k', 'aaaa', { version: 1 });
+      l1.store.clear(); // the read will find the write in the queue
+      const read = store.getEntry('k');
+      let turn = Promise.resolve();
+      for (let i = 0; i < delay; i++) turn = turn.then(() => undefined);
+      await Promise.all([read, turn.then(() => store.set('k', 'bbbb', { version: 2 }))]);
+      expect([
+        { value: 'aaaa', version: 1 },
+        { value: 'bbbb', version: 2 },
+      ])
+        .withContext(`rewrite ${delay} microtasks after the read`)
+        .toContain((await read) as never);
+      await store.close();
+    }
+  });
+
   it('read-your-writes holds while the storage write is in flight', async () => {
     const { store, storage, l1 } = setup({ writeBehind: { writeDelayMs: 0 } });
     await storage.set('k', 'stale');
