@@ -1,4 +1,10 @@
-import { MemoryCache, TieredStore, type WriteRecord } from '@connector-kit/connector-core';
+import {
+  MemoryCache,
+  TieredStore,
+  type Connector,
+  type WriteBehindOptions,
+  type WriteRecord,
+} from '@connector-kit/connector-core';
 import { Redis, RedisCache } from '@connector-kit/cache-redis';
 import { eventually, sleep, useService } from '@connector-kit/test-suite';
 
@@ -17,8 +23,28 @@ class HeldStorage extends MemoryCache {
   }
 }
 
+/** Scripts Redis has run so far (a journaled write is one; a ridden write is a plain SET). */
+async function scriptCalls(raw: Redis): Promise<number> {
+  return Number(/cmdstat_eval:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
+}
+
 describe('TieredStore over a journaling Redis cache (real redis-server)', () => {
   const redis = useService('redis');
+
+  /** A store over a Redis cache tier of its own: keys under `<name>:`, journal `journal-<name>`. */
+  function journaledStore(
+    name: string,
+    storage: Connector,
+    writeBehind: Partial<WriteBehindOptions> = {},
+  ): TieredStore {
+    return new TieredStore({
+      prefix: `${name}:`,
+      caches: [new RedisCache({ url: redis.url })],
+      storage,
+      journalName: `journal-${name}`,
+      writeBehind,
+    });
+  }
 
   it('journals a hot key once per dirty period: later writes ride its mark, which is kept a while after its storage write', async () => {
     const raw = new Redis(redis.url);
@@ -32,8 +58,7 @@ describe('TieredStore over a journaling Redis cache (real redis-server)', () => 
       journalName: 'journal-ride',
       writeBehind: { writeDelayMs: 60_000, markRetentionMs: 200 },
     });
-    const evals = async (): Promise<number> =>
-      Number(/cmdstat_eval:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
+    const evals = (): Promise<number> => scriptCalls(raw);
     try {
       await store.whenReady();
       const before = await evals();
@@ -73,15 +98,9 @@ describe('TieredStore over a journaling Redis cache (real redis-server)', () => 
   it('a key rewritten while its storage write is in flight keeps its mark until storage has the newest value', async () => {
     const raw = new Redis(redis.url);
     const storage = new HeldStorage();
-    const store = new TieredStore({
-      prefix: 'inflight:',
-      caches: [new RedisCache({ url: redis.url })],
-      storage,
-      journalName: 'journal-inflight',
-      writeBehind: { writeDelayMs: 60_000, markRetentionMs: 0 }, // marks go once storage has the write
-    });
-    const evals = async (): Promise<number> =>
-      Number(/cmdstat_eval:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
+    // Marks go once storage has the write.
+    const store = journaledStore('inflight', storage, { writeDelayMs: 60_000, markRetentionMs: 0 });
+    const evals = (): Promise<number> => scriptCalls(raw);
     let release = (): void => undefined;
     storage.held = new Promise((resolve) => (release = resolve));
     try {
@@ -103,12 +122,7 @@ describe('TieredStore over a journaling Redis cache (real redis-server)', () => 
       expect(await raw.hget('journal-inflight', 'inflight:hot')).toBe(mark);
       // A process lost now would leave the next one that mark: it completes the newest write.
       const nextStorage = new MemoryCache();
-      const next = new TieredStore({
-        prefix: 'inflight:',
-        caches: [new RedisCache({ url: redis.url })],
-        storage: nextStorage,
-        journalName: 'journal-inflight',
-      });
+      const next = journaledStore('inflight', nextStorage);
       await next.whenReady();
       expect(next.stats().tiered.journalRecovered).toBe(1);
       await next.flush(10_000);
@@ -128,13 +142,7 @@ describe('TieredStore over a journaling Redis cache (real redis-server)', () => 
 
   it('a delete does not ride a pending set (its mark must say delete)', async () => {
     const raw = new Redis(redis.url);
-    const store = new TieredStore({
-      prefix: 'ride2:',
-      caches: [new RedisCache({ url: redis.url })],
-      storage: new MemoryCache(),
-      journalName: 'journal-ride2',
-      writeBehind: { writeDelayMs: 60_000 },
-    });
+    const store = journaledStore('ride2', new MemoryCache(), { writeDelayMs: 60_000 });
     try {
       await store.set('k', 1);
       await store.set('k', 2);
@@ -151,13 +159,7 @@ describe('TieredStore over a journaling Redis cache (real redis-server)', () => 
 
   it('a write issued while a journaled write of the other operation is under way journals too: the mark always says what the cache holds', async () => {
     const raw = new Redis(redis.url);
-    const store = new TieredStore({
-      prefix: 'turn:',
-      caches: [new RedisCache({ url: redis.url })],
-      storage: new MemoryCache(),
-      journalName: 'journal-turn',
-      writeBehind: { writeDelayMs: 60_000 },
-    });
+    const store = journaledStore('turn', new MemoryCache(), { writeDelayMs: 60_000 });
     try {
       await store.set('k', 1); // pending, its mark says set
       // Issued together: the delete journals (its mark says delete); the set after it must not

@@ -46,6 +46,21 @@ export class FlakyStorage extends BaseConnector {
     this.store = options.store ?? new MemoryStore();
   }
 
+  /**
+   * Fails each write call with probability `failureRate` and delays every call 0…`maxLatencyMs`
+   * ms (which reorders completions), drawn from a generator seeded with `seed`, so that a
+   * property-test run repeats.
+   */
+  injectFaults(seed: number, failureRate: number, maxLatencyMs: number): void {
+    let state = seed;
+    this.random = () => {
+      state = (state * 1103515245 + 12345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+    this.failureRate = failureRate;
+    this.latency = () => Math.floor(this.random() * (maxLatencyMs + 1));
+  }
+
   /** Holds every write call until the returned function is called (a write stays in flight). */
   holdWrites(): () => void {
     let release!: () => void;

@@ -91,6 +91,20 @@ class LeftJournalCache extends JournalingMemoryCache {
   }
 }
 
+/** A write of the property tests: applied to their model and issued to the store (not awaited). */
+function issueWrite(
+  store: TieredStore,
+  model: Map<string, JsonValue>,
+  write: { kind: 'set'; key: string; value: JsonValue } | { kind: 'delete'; key: string },
+): Promise<void> {
+  if (write.kind === 'set') {
+    model.set(write.key, write.value);
+    return store.set(write.key, write.value);
+  }
+  model.delete(write.key);
+  return store.delete(write.key);
+}
+
 /** The `details.field` of the error `fn` throws. */
 function field(fn: () => unknown): unknown {
   try {
@@ -692,23 +706,13 @@ describe('TieredStore behaviour', () => {
           const { store, storage, l1 } = setup({
             writeBehind: { batchSize: 3, concurrency: 2, retryInitialDelayMs: 1, retryMaxDelayMs: 5 },
           });
-          let state = seed;
-          storage.random = () => {
-            state = (state * 1103515245 + 12345) % 2 ** 31;
-            return state / 2 ** 31;
-          };
-          storage.failureRate = 0.3;
-          storage.latency = () => Math.floor(storage.random() * 4); // reorders completions
+          storage.injectFaults(seed, 0.3, 3);
           const model = new Map<string, JsonValue>();
           const mismatches: string[] = [];
           const inFlight: Promise<unknown>[] = [];
           for (const o of ops) {
-            if (o.kind === 'set') {
-              model.set(o.key, o.value);
-              inFlight.push(store.set(o.key, o.value));
-            } else if (o.kind === 'delete') {
-              model.delete(o.key);
-              inFlight.push(store.delete(o.key));
+            if (o.kind === 'set' || o.kind === 'delete') {
+              inFlight.push(issueWrite(store, model, o));
             } else if (o.kind === 'get') {
               const expected = model.get(o.key) ?? null;
               // Awaited: a read overlapping later writes may legitimately see them.
@@ -985,13 +989,7 @@ describe('TieredStore journal marks (crash safety)', () => {
             },
           });
           store.on('error', () => undefined); // injected storage failures
-          let state = seed;
-          storage.random = () => {
-            state = (state * 1103515245 + 12345) % 2 ** 31;
-            return state / 2 ** 31;
-          };
-          storage.failureRate = 0.3;
-          storage.latency = () => Math.floor(storage.random() * 4);
+          storage.injectFaults(seed, 0.3, 3);
           const problems: string[] = [];
           const check = (when: string): void => {
             for (const key of keys) {
@@ -1013,13 +1011,8 @@ describe('TieredStore journal marks (crash safety)', () => {
           const model = new Map<string, JsonValue>(); // every write is acknowledged (no cache failures)
           let issued: Promise<void>[] = [];
           for (const [i, o] of ops.entries()) {
-            if (o.kind === 'set') {
-              model.set(o.key, o.value);
-              issued.push(store.set(o.key, o.value));
-            } else if (o.kind === 'delete') {
-              model.delete(o.key);
-              issued.push(store.delete(o.key));
-            } else if (o.kind === 'pause') await sleep(o.ms);
+            if (o.kind === 'set' || o.kind === 'delete') issued.push(issueWrite(store, model, o));
+            else if (o.kind === 'pause') await sleep(o.ms);
             else {
               await Promise.all(issued);
               issued = [];

@@ -518,7 +518,7 @@ export class WriteBehindQueue {
 
   /** The queued entry of `key` a write of `op` may ride, or null (see ride()). */
   private rideable(key: string, op: 'set' | 'delete'): Entry | null {
-    if (this.marking.size > 0 && this.marking.has(key)) return null;
+    if (this.marking.has(key)) return null;
     // A pending entry is the one to ride (or none is); without one, the write in flight; without
     // that, a written one whose mark is kept.
     const entry =
