@@ -1,6 +1,9 @@
+import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { ConnectorError, WorkerConnector, msgpackCodec } from '@connector-kit/connector-core';
 import { describeConnector, expectCode } from '@connector-kit/test-suite';
+import { threadNices } from './thread-nices';
 
 const preload = [path.join(__dirname, 'worker-test-driver.js')];
 
@@ -93,6 +96,59 @@ describe('WorkerConnector faults', () => {
     expect(ConnectorError.is(preloadError, 'CONFIG')).toBeTrue();
     expect((preloadError as ConnectorError).message).toContain(
       'could not load the preload module "./no-such-module"',
+    );
+  });
+});
+
+describe('WorkerConnector lowPriority', () => {
+  const linux = process.platform === 'linux';
+  const refused = async (): Promise<void> => {
+    await expectAsync(WorkerConnector.start({ url: 'memory://', lowPriority: true })).toBeRejectedWith(
+      jasmine.objectContaining({ code: 'CONFIG', message: jasmine.stringContaining('needs Linux') }),
+    );
+  };
+
+  it('runs the worker thread, and only it, at the lowest CPU priority (Linux; refused elsewhere)', async () => {
+    if (!linux) return refused();
+    const before = threadNices();
+    const c = await WorkerConnector.start({ url: 'memory://', lowPriority: true });
+    await c.set('k', { n: 1 });
+    expect<unknown>(await c.get('k')).toEqual({ n: 1 });
+    const after = threadNices();
+    const lowered = [...after].filter(([, nice]) => nice === 19).map(([tid]) => tid);
+    expect(lowered.length).toBe(1);
+    expect(before.has(lowered[0]!)).toBeFalse(); // the new thread
+    for (const [tid, nice] of before) if (after.has(tid)) expect(after.get(tid)).toBe(nice);
+    await c.close();
+    expect(threadNices().has(lowered[0]!)).toBeFalse();
+  });
+
+  it('leaves the thread pool at the priority of the process, even when the worker would start it', async () => {
+    if (!linux) return refused();
+    const child = path.join(__dirname, 'worker-priority-child.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [child], { timeout: 30_000 });
+    const { pid, before, after } = JSON.parse(stdout) as {
+      pid: number;
+      before: [number, number][];
+      after: [number, number][];
+    };
+    const started = new Map(before);
+    const nice = started.get(pid)!; // the child's event-loop thread
+    expect(nice).toBeLessThan(19);
+    const lowered = after.filter(([, n]) => n === 19);
+    expect(lowered.length).toBe(1);
+    expect(started.has(lowered[0]![0])).toBeFalse();
+    // Every other thread, the pool's included (started in between), keeps the process's nice.
+    const others = after.filter(([tid]) => tid !== lowered[0]![0]);
+    expect(others.length).toBeGreaterThan(before.length); // the pool did start meanwhile
+    for (const [, n] of others) expect(n).toBe(nice);
+  });
+
+  it('must be a boolean', async () => {
+    await expectAsync(
+      WorkerConnector.start({ url: 'memory://', lowPriority: 'yes' as unknown as boolean }),
+    ).toBeRejectedWith(
+      jasmine.objectContaining({ code: 'CONFIG', message: jasmine.stringContaining('lowPriority') }),
     );
   });
 });

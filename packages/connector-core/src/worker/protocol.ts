@@ -17,6 +17,8 @@ export interface WorkerInit {
   codec: 'json' | 'msgpack';
   /** Modules the worker requires before building the connector (e.g. to register drivers). */
   preload: string[];
+  /** Lower the thread to the lowest CPU priority before building the connector (Linux). */
+  lowPriority: boolean;
 }
 
 /** The connector the worker built: what the main thread needs to stand in for it. */

@@ -4,6 +4,7 @@ import type { ConnectorOptions } from '../config/options';
 import { redactConnectionString } from '../config/redact';
 import { ConnectorError } from '../errors';
 import { compact, packValues, unpackValues, type PackedValues, type WorkerInit } from './protocol';
+import { lowPrioritySupported, startThreadPoolHere } from './thread-priority';
 import { WorkerLink, type Call } from './worker-link';
 
 export interface WorkerConnectorOptions extends Omit<
@@ -23,6 +24,15 @@ export interface WorkerConnectorOptions extends Omit<
   /** After the worker thread dies: first restart delay, ms (doubling up to restartMaxDelayMs). */
   restartDelayMs?: number;
   restartMaxDelayMs?: number;
+  /**
+   * Run the worker thread at the lowest CPU priority (nice 19): the driver's work then takes a
+   * core when the process's other threads and the machine leave one idle, instead of competing
+   * with the event loop (and a cache server on the same machine) whenever a storage batch is
+   * under way. Meant for a tiered store's storage, whose writes are behind already; on a
+   * saturated machine they fall further behind (watch `storageLagMs`; the queue stays bounded).
+   * Linux only (a nice value per thread): `start()` refuses it elsewhere with CONFIG. Default false.
+   */
+  lowPriority?: boolean;
 }
 
 export const WORKER_CONNECTOR_DEFAULTS = {
@@ -30,6 +40,7 @@ export const WORKER_CONNECTOR_DEFAULTS = {
   startTimeoutMs: 10_000,
   restartDelayMs: 100,
   restartMaxDelayMs: 5_000,
+  lowPriority: false,
 } as const;
 
 /**
@@ -68,11 +79,32 @@ export class WorkerConnector extends BaseConnector {
         },
       );
     }
+    const lowPriority = options.lowPriority ?? WORKER_CONNECTOR_DEFAULTS.lowPriority;
+    if (typeof lowPriority !== 'boolean') {
+      throw new ConnectorError(
+        'CONFIG',
+        `WorkerConnector lowPriority must be a boolean, got ${String(lowPriority)}`,
+        {
+          details: { field: 'lowPriority' },
+        },
+      );
+    }
+    if (lowPriority) {
+      if (!lowPrioritySupported()) {
+        throw new ConnectorError(
+          'CONFIG',
+          `WorkerConnector lowPriority needs Linux (a nice value per thread); on ${process.platform} it would lower the whole process`,
+          { details: { field: 'lowPriority' } },
+        );
+      }
+      await startThreadPoolHere();
+    }
     const init: WorkerInit = {
       url: options.url,
       options: { ...options.connector },
       codec,
       preload: [...(options.preload ?? [])],
+      lowPriority,
     };
     const label = `${redactConnectionString(options.url)} (worker)`;
     const startTimeoutMs = options.startTimeoutMs ?? WORKER_CONNECTOR_DEFAULTS.startTimeoutMs;
@@ -102,7 +134,13 @@ export class WorkerConnector extends BaseConnector {
     startTimeoutMs: number,
     link: WorkerLink,
   ) {
-    const { url: _url, connector: _connector, preload: _preload, ...own } = options;
+    const {
+      url: _url,
+      connector: _connector,
+      preload: _preload,
+      lowPriority: _lowPriority,
+      ...own
+    } = options;
     super(
       { ...own, prefix: '', codec: init.codec },
       {

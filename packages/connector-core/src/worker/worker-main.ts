@@ -17,6 +17,7 @@ import {
   type Request,
   type WorkerInit,
 } from './protocol';
+import { lowerThisThread } from './thread-priority';
 
 const port = parentPort;
 if (!port) throw new Error('worker-main runs only as a worker thread (see WorkerConnector)');
@@ -36,6 +37,7 @@ function post(reply: Reply): void {
 
 function start(): Connector | null {
   try {
+    if (init.lowPriority) lowerThisThread();
     for (const module of init.preload) preload(module);
     return createConnector(init.url, { ...init.options, codec });
   } catch (err) {
