@@ -5,8 +5,7 @@
  * apply nice values to the whole process, which would slow the event loop too: there the option
  * is refused rather than silently doing that or nothing.
  */
-import { readlinkSync } from 'node:fs';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { ConnectorError } from '../errors';
 
