@@ -16,14 +16,19 @@ export function lowPrioritySupported(): boolean {
   return process.platform === 'linux';
 }
 
+let poolStarted: Promise<void> | null = null;
+
 /**
  * Before a thread lowers its priority, libuv's thread pool must exist: it starts lazily, from
  * the first thread that needs it, and Linux threads inherit the nice value of the thread that
  * starts them, so a pool started by the lowered thread would run every fs, dns and crypto job
- * of the process at that priority. Any pool job from this (the main) thread starts it.
+ * of the process at that priority. Any pool job from this (the main) thread starts it, once per
+ * process; only that the job ran matters, not its result.
  */
-export async function startThreadPoolHere(): Promise<void> {
-  await fs.stat(__filename);
+export function startThreadPoolHere(): Promise<void> {
+  const ignore = (): void => undefined;
+  poolStarted ??= fs.stat(__filename).then(ignore, ignore);
+  return poolStarted;
 }
 
 /** Lowers the calling thread (only it) to LOWEST_THREAD_PRIORITY; CONFIG if the system cannot. */
