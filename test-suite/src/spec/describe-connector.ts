@@ -606,6 +606,112 @@ export function describeConnector(options: ConnectorSpecOptions): void {
       );
     });
 
+    // deepstream (and any server that answers clients in callback order) relies on this: a read
+    // answered after a later write's acknowledgement sends a client the older version last.
+    group('per-key completion order', (c) => {
+      it(
+        'operations on one key issued in one tick complete in issue order, callbacks and promises alike',
+        async () => {
+          const connector = await c();
+          const key = randomKey();
+          const other = randomKey();
+          await connector.set(key, 'v0', { version: 1 });
+          const order: string[] = [];
+          const values = new Map<string, unknown>();
+          const issued: string[] = [];
+          const pending: Promise<void>[] = [];
+          const viaCallback = (
+            label: string,
+            start: (cb: (err: Error | null, value?: unknown) => void) => void,
+          ) => {
+            issued.push(label);
+            pending.push(
+              new Promise<void>((resolve, reject) =>
+                start((err, value) => {
+                  order.push(label);
+                  values.set(label, value);
+                  if (err) reject(err);
+                  else resolve();
+                }),
+              ),
+            );
+          };
+          const viaPromise = (label: string, promise: Promise<unknown>) => {
+            issued.push(label);
+            pending.push(
+              promise.then((value) => {
+                order.push(label);
+                values.set(label, value);
+              }),
+            );
+          };
+          viaCallback('get1', (cb) => connector.get(key, cb));
+          viaCallback('set1', (cb) => connector.set(key, 'v1', { version: 2 }, cb));
+          viaCallback('head1', (cb) => connector.head(key, cb));
+          viaPromise('entry1', connector.getEntry(key));
+          viaCallback('delete1', (cb) => connector.delete(key, cb));
+          viaPromise('get2', connector.get(key));
+          viaPromise('set2', connector.set(key, 'v2', { version: 3 }));
+          viaCallback('bulk1', (cb) => connector.getBulk([other, key], cb));
+          viaCallback('headBulk1', (cb) => connector.headBulk([key], cb));
+          viaCallback('get3', (cb) => connector.get(key, cb));
+          await Promise.all(pending);
+          expect<unknown>(order).toEqual(issued);
+          // A read sees every write issued before it; it may also see one issued after it, which
+          // runs concurrently with it (the read's outcome is still delivered first).
+          expect<unknown>(['v0', 'v1', null, 'v2']).toContain(values.get('get1'));
+          expect<unknown>([2, null, 3]).toContain(values.get('head1'));
+          expect<unknown>([{ value: 'v1', version: 2 }, null, { value: 'v2', version: 3 }]).toContain(
+            values.get('entry1'),
+          );
+          expect<unknown>([null, 'v2']).toContain(values.get('get2'));
+          expect<unknown>(values.get('bulk1')).toEqual([null, 'v2']);
+          expect<unknown>(values.get('headBulk1')).toEqual([3]);
+          expect<unknown>(values.get('get3')).toBe('v2');
+        },
+        timeout,
+      );
+
+      it(
+        'a read completes before a write of its key issued a tick or a millisecond after it',
+        async () => {
+          const connector = await c();
+          const key = randomKey();
+          const laterTick = (then: () => void) => setImmediate(then);
+          const laterMs = (then: () => void) => setTimeout(then, 1);
+          const outOfOrder: string[] = [];
+          for (let round = 0; round < 120; round++) {
+            const delay = round % 2 === 0 ? laterTick : laterMs;
+            const order: string[] = [];
+            const read =
+              round % 3 === 0
+                ? connector.getEntry(key).then(() => order.push('read'))
+                : new Promise<void>((resolve, reject) =>
+                    connector.get(key, (err) => {
+                      order.push('read');
+                      if (err) reject(err);
+                      else resolve();
+                    }),
+                  );
+            const write = new Promise<void>((resolve, reject) =>
+              delay(() =>
+                connector.set(key, round, { version: round + 1 }, (err) => {
+                  order.push('write');
+                  if (err) reject(err);
+                  else resolve();
+                }),
+              ),
+            );
+            await Promise.all([read, write]);
+            if (order[0] !== 'read') outOfOrder.push(`round ${round}: ${order.join(' before ')}`);
+          }
+          expect<unknown>(outOfOrder).toEqual([]);
+          expect<unknown>(await connector.getEntry(key)).toEqual({ value: 119, version: 120 });
+        },
+        Math.max(timeout, 60_000),
+      );
+    });
+
     group('bulk operations', (c) => {
       it(
         'setBulk, getBulk, getEntryBulk, headBulk and deleteBulk work (natively or emulated)',

@@ -16,6 +16,7 @@ import type {
   Supports,
 } from '../types';
 import { deliver } from './callbacks';
+import { CompletionOrder } from './completion-order';
 import {
   DIRECT_WRITE,
   report,
@@ -26,6 +27,7 @@ import {
 import { bytesOfEncoded, isEncodedValue, markAcceptsEncodedValues } from './encoded-value';
 import { validateKey } from './keys';
 import { KeyOrder } from './key-order';
+import { Operation } from './operation';
 import { CopiedRecord, EncodedRecord, readValue, type ReadRecord, type WriteRecord } from './records';
 import { StatsRecorder } from './stats';
 
@@ -62,6 +64,7 @@ export interface ConnectorIdentity {
 }
 
 const noop = (): void => undefined;
+const NO_KEYS: readonly string[] = [];
 const OPEN_RETRY_MIN_MS = 100;
 const OPEN_RETRY_MAX_MS = 5000;
 
@@ -96,6 +99,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   private readonly readsValues: boolean;
   private readonly valuesOnly: boolean;
   private readonly keyOrder = new KeyOrder();
+  private readonly completionOrder = new CompletionOrder();
   private openAttempts = 0;
   private openRetryTimer: NodeJS.Timeout | null = null;
   private opening: Promise<void> | null = null;
@@ -301,8 +305,15 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   get(key: string): Promise<JsonValue | null>;
   get(key: string, callback: Callback<JsonValue | null>): void;
   get(key: string, callback?: Callback<JsonValue | null>): Promise<JsonValue | null> | void {
-    return deliver(
-      this.getEntryInternal('get', key).then((entry) => (entry === null ? null : entry.value)),
+    const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
+    if (invalid) return this.reject('get', invalid, null, callback);
+    const fullKey = this.hookPrefix + key;
+    return this.run(
+      'get',
+      [fullKey],
+      false,
+      () => this._get(fullKey).then((r) => this.valueOfRecord(r)),
+      null,
       callback,
     );
   }
@@ -310,34 +321,26 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   getEntry(key: string): Promise<Entry | null>;
   getEntry(key: string, callback: Callback<Entry | null>): void;
   getEntry(key: string, callback?: Callback<Entry | null>): Promise<Entry | null> | void {
-    return deliver(this.getEntryInternal('getEntry', key), callback);
-  }
-
-  private getEntryInternal(operation: string, key: string): Promise<Entry | null> {
     const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
-    if (invalid) return this.rejectNow(operation, invalid);
+    if (invalid) return this.reject('getEntry', invalid, null, callback);
     const fullKey = this.hookPrefix + key;
-    return this.run(operation, [fullKey], false, async () => {
-      const record = await this._get(fullKey);
-      if (record === null) {
-        this.recorder.misses++;
-        return null;
-      }
-      this.recorder.hits++;
-      return { value: readValue(record, this.codec), version: record.version };
-    });
+    return this.run(
+      'getEntry',
+      [fullKey],
+      false,
+      () => this._get(fullKey).then((r) => this.entryOfRecord(r)),
+      null,
+      callback,
+    );
   }
 
   head(key: string): Promise<number | null>;
   head(key: string, callback: Callback<number | null>): void;
   head(key: string, callback?: Callback<number | null>): Promise<number | null> | void {
     const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
-    if (invalid) return deliver(this.rejectNow('head', invalid), callback);
+    if (invalid) return this.reject('head', invalid, null, callback);
     const fullKey = this.hookPrefix + key;
-    return deliver(
-      this.run('head', [fullKey], false, () => this._head(fullKey)),
-      callback,
-    );
+    return this.run('head', [fullKey], false, () => this._head(fullKey), null, callback);
   }
 
   set(key: string, value: JsonValue, options?: SetOptions): Promise<void>;
@@ -350,25 +353,24 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     maybeCallback?: Callback<void>,
   ): Promise<void> | void {
     const [options, callback] = splitArgs(optionsOrCallback, maybeCallback);
+    const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
+    if (invalid) return this.reject('set', invalid, null, callback);
+    const fullKey = this.hookPrefix + key;
     let prepared: { record: WriteRecord; ttl: number };
     try {
-      this.checkKey(key);
       prepared = this.prepareWrite(value, options);
     } catch (err) {
-      return deliver(this.rejectNow('set', err), callback);
+      return this.reject('set', err, [fullKey], callback);
     }
-    return deliver(
-      this.runSetOrDelete('set', this.hookPrefix + key, prepared.record, prepared.ttl),
-      callback,
-    );
+    return this.runSetOrDelete('set', fullKey, prepared.record, prepared.ttl, callback);
   }
 
   delete(key: string): Promise<void>;
   delete(key: string, callback: Callback<void>): void;
   delete(key: string, callback?: Callback<void>): Promise<void> | void {
     const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
-    if (invalid) return deliver(this.rejectNow('delete', invalid), callback);
-    return deliver(this.runSetOrDelete('delete', this.hookPrefix + key, null, 0), callback);
+    if (invalid) return this.reject('delete', invalid, null, callback);
+    return this.runSetOrDelete('delete', this.hookPrefix + key, null, 0, callback);
   }
 
   compareAndSet(key: string, value: JsonValue, options: CompareAndSetOptions): Promise<void>;
@@ -379,6 +381,9 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     options: CompareAndSetOptions,
     callback?: Callback<void>,
   ): Promise<void> | void {
+    const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
+    if (invalid) return this.reject('compareAndSet', invalid, null, callback);
+    const fullKey = this.hookPrefix + key;
     let prepared: { record: WriteRecord; ttl: number };
     let expected: number | null;
     try {
@@ -387,7 +392,6 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
           details: { connector: this.name, operation: 'compareAndSet' },
         });
       }
-      this.checkKey(key);
       if (options === null || typeof options !== 'object' || !('expectedVersion' in options)) {
         throw new ConnectorError(
           'INVALID_OPTION',
@@ -403,12 +407,14 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       }
       prepared = this.prepareWrite(value, options);
     } catch (err) {
-      return deliver(this.rejectNow('compareAndSet', err), callback);
+      return this.reject('compareAndSet', err, [fullKey], callback);
     }
-    const fullKey = this.hookPrefix + key;
     const cas = this._compareAndSet.bind(this);
-    return deliver(
-      this.run('compareAndSet', [fullKey], true, async () => {
+    return this.run(
+      'compareAndSet',
+      [fullKey],
+      true,
+      async () => {
         const written = await cas(fullKey, prepared.record, expected, prepared.ttl);
         if (!written) {
           throw new ConnectorError(
@@ -417,7 +423,8 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
             { details: { key, connector: this.name, operation: 'compareAndSet' } },
           );
         }
-      }),
+      },
+      null,
       callback,
     );
   }
@@ -428,12 +435,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     keys: readonly string[],
     callback?: Callback<(JsonValue | null)[]>,
   ): Promise<(JsonValue | null)[]> | void {
-    return deliver(
-      this.getEntryBulkInternal('getBulk', keys).then((entries) =>
-        entries.map((e) => (e === null ? null : e.value)),
-      ),
-      callback,
-    );
+    return this.readBulk('getBulk', keys, (record) => this.valueOfRecord(record), callback);
   }
 
   getEntryBulk(keys: readonly string[]): Promise<(Entry | null)[]>;
@@ -442,30 +444,55 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     keys: readonly string[],
     callback?: Callback<(Entry | null)[]>,
   ): Promise<(Entry | null)[]> | void {
-    return deliver(this.getEntryBulkInternal('getEntryBulk', keys), callback);
+    return this.readBulk('getEntryBulk', keys, (record) => this.entryOfRecord(record), callback);
   }
 
-  private getEntryBulkInternal(operation: string, keys: readonly string[]): Promise<(Entry | null)[]> {
+  private readBulk<T>(
+    operation: string,
+    keys: readonly string[],
+    convert: (record: ReadRecord | null) => T,
+    callback: Callback<T[]> | undefined,
+  ): Promise<T[]> | void {
     let fullKeys: string[];
     try {
       fullKeys = this.checkKeys(keys);
     } catch (err) {
-      return this.rejectNow(operation, err);
+      return this.reject(operation, err, null, callback);
     }
-    if (fullKeys.length === 0) return Promise.resolve([]);
-    return this.run(operation, fullKeys, false, async () => {
-      const records = this._getMany
-        ? await this._getMany(fullKeys)
-        : await Promise.all(fullKeys.map((k) => this._get(k)));
-      return records.map((record) => {
-        if (record === null || record === undefined) {
-          this.recorder.misses++;
-          return null;
-        }
-        this.recorder.hits++;
-        return { value: readValue(record, this.codec), version: record.version };
-      });
-    });
+    if (fullKeys.length === 0) return this.succeed<T[]>([], callback);
+    return this.run(
+      operation,
+      fullKeys,
+      false,
+      async () => {
+        const records = this._getMany
+          ? await this._getMany(fullKeys)
+          : await Promise.all(fullKeys.map((k) => this._get(k)));
+        return records.map((record) => convert(record ?? null));
+      },
+      null,
+      callback,
+    );
+  }
+
+  /** A read's value, counted as a hit or a miss. */
+  private valueOfRecord(record: ReadRecord | null): JsonValue | null {
+    if (record === null) {
+      this.recorder.misses++;
+      return null;
+    }
+    this.recorder.hits++;
+    return readValue(record, this.codec);
+  }
+
+  /** A read's entry, counted as a hit or a miss. */
+  private entryOfRecord(record: ReadRecord | null): Entry | null {
+    if (record === null) {
+      this.recorder.misses++;
+      return null;
+    }
+    this.recorder.hits++;
+    return { value: readValue(record, this.codec), version: record.version };
   }
 
   headBulk(keys: readonly string[]): Promise<(number | null)[]>;
@@ -478,13 +505,15 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     try {
       fullKeys = this.checkKeys(keys);
     } catch (err) {
-      return deliver(this.rejectNow('headBulk', err), callback);
+      return this.reject('headBulk', err, null, callback);
     }
-    if (fullKeys.length === 0) return deliver(Promise.resolve([]), callback);
-    return deliver(
-      this.run('headBulk', fullKeys, false, () =>
-        this._headMany ? this._headMany(fullKeys) : Promise.all(fullKeys.map((k) => this._head(k))),
-      ),
+    if (fullKeys.length === 0) return this.succeed<(number | null)[]>([], callback);
+    return this.run(
+      'headBulk',
+      fullKeys,
+      false,
+      () => (this._headMany ? this._headMany(fullKeys) : Promise.all(fullKeys.map((k) => this._head(k)))),
+      null,
       callback,
     );
   }
@@ -518,19 +547,18 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
         items.push({ key: this.hookPrefix + entry.key, record });
       }
     } catch (err) {
-      return deliver(this.rejectNow('setBulk', err), callback);
+      return this.reject('setBulk', err, null, callback);
     }
-    if (items.length === 0) return deliver(Promise.resolve(), callback);
-    return deliver(
-      this.run(
-        'setBulk',
-        items.map((i) => i.key),
-        true,
-        async () => {
-          if (this._setMany) await this._setMany(items, ttl);
-          else await Promise.all(items.map((i) => this._set(i.key, i.record, ttl)));
-        },
-      ),
+    if (items.length === 0) return this.succeed<void>(undefined, callback);
+    return this.run(
+      'setBulk',
+      items.map((i) => i.key),
+      true,
+      async () => {
+        if (this._setMany) await this._setMany(items, ttl);
+        else await Promise.all(items.map((i) => this._set(i.key, i.record, ttl)));
+      },
+      null,
       callback,
     );
   }
@@ -542,14 +570,18 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     try {
       fullKeys = this.checkKeys(keys);
     } catch (err) {
-      return deliver(this.rejectNow('deleteBulk', err), callback);
+      return this.reject('deleteBulk', err, null, callback);
     }
-    if (fullKeys.length === 0) return deliver(Promise.resolve(), callback);
-    return deliver(
-      this.run('deleteBulk', fullKeys, true, async () => {
+    if (fullKeys.length === 0) return this.succeed<void>(undefined, callback);
+    return this.run(
+      'deleteBulk',
+      fullKeys,
+      true,
+      async () => {
         if (this._deleteMany) await this._deleteMany(fullKeys);
         else await Promise.all(fullKeys.map((k) => this._delete(k)));
-      }),
+      },
+      null,
       callback,
     );
   }
@@ -570,15 +602,23 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     options: SetOptions | undefined,
     work: (fullKey: string, record: WriteRecord, ttl: number) => Promise<void>,
   ): Promise<void> {
+    const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
+    if (invalid) return this.reject<void>(operation, invalid, null, undefined)!;
+    const fullKey = this.hookPrefix + key;
     let prepared: { record: WriteRecord; ttl: number };
     try {
-      this.checkKey(key);
       prepared = this.prepareWrite(value, options);
     } catch (err) {
-      return this.rejectNow(operation, err);
+      return this.reject<void>(operation, err, [fullKey], undefined)!;
     }
-    const fullKey = this.hookPrefix + key;
-    return this.run(operation, [fullKey], true, () => work(fullKey, prepared.record, prepared.ttl));
+    return this.run(
+      operation,
+      [fullKey],
+      true,
+      () => work(fullKey, prepared.record, prepared.ttl),
+      null,
+      undefined,
+    )!;
   }
 
   /** Runs an operation on one key (`isWrite`: ordered after and before other writes of it). */
@@ -588,18 +628,15 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     isWrite: boolean,
     work: (fullKey: string) => Promise<T>,
   ): Promise<T> {
-    try {
-      this.checkKey(key);
-    } catch (err) {
-      return this.rejectNow(operation, err);
-    }
+    const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
+    if (invalid) return this.reject<T>(operation, invalid, null, undefined)!;
     const fullKey = this.hookPrefix + key;
-    return this.run(operation, [fullKey], isWrite, () => work(fullKey));
+    return this.run(operation, [fullKey], isWrite, () => work(fullKey), null, undefined)!;
   }
 
   /** Runs an operation that names no key. */
   protected runUnkeyed<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    return this.run(operation, [], false, work);
+    return this.run(operation, [], false, work, null, undefined)!;
   }
 
   /**
@@ -728,11 +765,32 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     return error;
   }
 
-  private rejectNow<T>(operation: string, err: unknown): Promise<T> {
-    const error = toConnectorError(err, 'INVALID_OPTION', `${this.name} ${operation}`);
+  /**
+   * Fails an operation before it reaches the backend (bad arguments). With its keys (they were
+   * valid) it still completes in order behind the earlier operations of those keys.
+   */
+  private reject<T>(
+    operation: string,
+    err: unknown,
+    fullKeys: readonly string[] | null,
+    callback: Callback<T> | undefined,
+  ): Promise<T> | undefined {
+    let error = toConnectorError(err, 'INVALID_OPTION', `${this.name} ${operation}`);
     this.recorder.recordError(error.code);
-    if (this.closed && error.code !== 'CLOSED') return Promise.reject(this.closedError(operation));
-    return Promise.reject(error);
+    if (this.closed && error.code !== 'CLOSED') error = this.closedError(operation);
+    const op = new Operation<T>(fullKeys ?? NO_KEYS, callback);
+    if (fullKeys !== null) this.completionOrder.enter(op);
+    op.error = error;
+    this.completionOrder.complete(op);
+    return op.promise;
+  }
+
+  /** Succeeds at once with `value` (an empty bulk operation). */
+  private succeed<T>(value: T, callback: Callback<T> | undefined): Promise<T> | undefined {
+    const op = new Operation<T>(NO_KEYS, callback);
+    op.value = value;
+    this.completionOrder.complete(op);
+    return op.promise;
   }
 
   private closedError(operation: string): ConnectorError {
@@ -755,13 +813,19 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     fullKey: string,
     record: WriteRecord | null,
     ttl: number,
-  ): Promise<void> {
+    callback: Callback<void> | undefined,
+  ): Promise<void> | undefined {
     if (this.preservesOrder) {
-      return this.run<void>(operation, [fullKey], true, null, (done) =>
-        this.startOrderedWrite(fullKey, record, ttl, done),
+      return this.run<void>(
+        operation,
+        [fullKey],
+        true,
+        null,
+        (done) => this.startOrderedWrite(fullKey, record, ttl, done),
+        callback,
       );
     }
-    return this.run(operation, [fullKey], true, () => this.setOrDelete(fullKey, record, ttl));
+    return this.run(operation, [fullKey], true, () => this.setOrDelete(fullKey, record, ttl), null, callback);
   }
 
   /**
@@ -782,87 +846,89 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
 
   /**
    * Runs one operation: rejects after close, waits for readiness, orders writes per key when the
-   * backend does not, bounds everything by the operation timeout and settles exactly once. The
-   * work either returns a promise (`work`) or, on a connector that keeps order itself, reports
-   * through the operation's own completion callback (`reportingWork`, see `_write`).
+   * backend does not, bounds everything by the operation timeout, and hands the outcome to the
+   * caller exactly once, after the outcomes of the earlier operations on its keys. The work
+   * either returns a promise (`work`) or, on a connector that keeps order itself, reports through
+   * the operation's own completion callback (`reportingWork`, see `_write`). Returns the
+   * caller's promise, or undefined when the caller gave a callback.
    */
   private run<T>(
     operation: string,
     keys: string[],
     isWrite: boolean,
     work: (() => Promise<T>) | null,
-    reportingWork?: (done: WriteDone) => void,
-  ): Promise<T> {
-    if (this.closed) return this.rejectNow(operation, this.closedError(operation));
-    if (this.fatal) return this.rejectNow(operation, this.fatal);
+    reportingWork: ((done: WriteDone) => void) | null,
+    callback: Callback<T> | undefined,
+  ): Promise<T> | undefined {
+    if (this.closed) return this.reject(operation, this.closedError(operation), keys, callback);
+    if (this.fatal) return this.reject(operation, this.fatal, keys, callback);
+    const op = new Operation<T>(keys, callback);
+    this.completionOrder.enter(op);
     const started = performance.now();
     this.inFlight++;
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      let waitingForReady = false;
-      let readyWaiter: ((err: ConnectorError | null) => void) | null = null;
-      const finish = (err: unknown, value?: T): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (readyWaiter) this.readyWaiters.delete(readyWaiter);
-        this.recorder.recordOperation(operation, performance.now() - started);
-        if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
-          for (const idle of this.idleWaiters.splice(0)) idle();
-        }
-        if (err === null) {
-          resolve(value as T);
-        } else {
-          reject(this.operationError(operation, err));
-        }
-      };
-      const timer = setTimeout(() => {
-        finish(
-          waitingForReady
-            ? this.notReadyError(operation, this.operationTimeoutMs)
-            : new ConnectorError(
-                'TIMEOUT',
-                `${this.name} ${operation} timed out after ${this.operationTimeoutMs} ms`,
-                {
-                  details: { connector: this.name, operation },
-                },
-              ),
-        );
-      }, this.operationTimeoutMs);
-      const start = (): void => {
-        if (reportingWork !== undefined) {
-          try {
-            reportingWork(finish);
-          } catch (err) {
-            finish(err);
-          }
-          return;
-        }
-        let promise: Promise<T>;
+    let settled = false;
+    let waitingForReady = false;
+    let readyWaiter: ((err: ConnectorError | null) => void) | null = null;
+    const finish = (err: unknown, value?: T): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (readyWaiter) this.readyWaiters.delete(readyWaiter);
+      this.recorder.recordOperation(operation, performance.now() - started);
+      if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
+        for (const idle of this.idleWaiters.splice(0)) idle();
+      }
+      if (err === null) op.value = value;
+      else op.error = this.operationError(operation, err);
+      this.completionOrder.complete(op);
+    };
+    const timer = setTimeout(() => {
+      finish(
+        waitingForReady
+          ? this.notReadyError(operation, this.operationTimeoutMs)
+          : new ConnectorError(
+              'TIMEOUT',
+              `${this.name} ${operation} timed out after ${this.operationTimeoutMs} ms`,
+              {
+                details: { connector: this.name, operation },
+              },
+            ),
+      );
+    }, this.operationTimeoutMs);
+    const start = (): void => {
+      if (reportingWork !== null) {
         try {
-          promise = this.preservesOrder ? work!() : this.keyOrder.run(keys, isWrite, work!);
+          reportingWork(finish);
         } catch (err) {
           finish(err);
-          return;
         }
-        promise.then(
-          (value) => finish(null, value),
-          (err: unknown) => finish(err),
-        );
-      };
-      if (this.ready) {
-        start();
-      } else {
-        waitingForReady = true;
-        readyWaiter = (err) => {
-          readyWaiter = null;
-          waitingForReady = false;
-          if (err) finish(err);
-          else if (!settled) start();
-        };
-        this.readyWaiters.add(readyWaiter);
+        return;
       }
-    });
+      let promise: Promise<T>;
+      try {
+        promise = this.preservesOrder ? work!() : this.keyOrder.run(keys, isWrite, work!);
+      } catch (err) {
+        finish(err);
+        return;
+      }
+      promise.then(
+        (value) => finish(null, value),
+        (err: unknown) => finish(err),
+      );
+    };
+    if (this.ready) {
+      start();
+    } else {
+      waitingForReady = true;
+      readyWaiter = (err) => {
+        readyWaiter = null;
+        waitingForReady = false;
+        if (err) finish(err);
+        else if (!settled) start();
+      };
+      this.readyWaiters.add(readyWaiter);
+    }
+    return op.promise;
   }
 }
 

@@ -16,7 +16,8 @@ export function deliver<T>(promise: Promise<T>, callback: Callback<T> | undefine
   return undefined;
 }
 
-function invoke<T>(callback: Callback<T>, err: ConnectorError | null, value: T | undefined): void {
+/** Calls `callback` with the outcome; a throw surfaces on its own tick, outside the connector. */
+export function invoke<T>(callback: Callback<T>, err: ConnectorError | null, value: T | undefined): void {
   try {
     if (err) callback(err);
     else callback(null, value);
