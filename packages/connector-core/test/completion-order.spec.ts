@@ -66,6 +66,20 @@ describe('CompletionOrder (per-key completion order of the base class)', () => {
     expect(order.size).toBe(0);
   });
 
+  it('keeps a bounded number of emptied lanes for reuse, however many keys pass through', () => {
+    const order = new CompletionOrder();
+    const released: string[] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const o = op(`k${i}`, [`k${i}`], released);
+      order.enter(o);
+      order.complete(o);
+    }
+    expect(released.length).toBe(20_000);
+    expect(order.size).toBe(0);
+    const lanes = (order as unknown as { lanes: Map<string, unknown> }).lanes;
+    expect(lanes.size).toBeLessThanOrEqual(4097);
+  });
+
   it('an operation on no key is released at once', () => {
     const order = new CompletionOrder();
     const released: string[] = [];
