@@ -18,6 +18,7 @@ export { validateKey } from './connector/keys';
 export { TickBatcher, type BatchedCall } from './connector/tick-batcher';
 export { KeyOrder } from './connector/key-order';
 export { CompletionOrder, OperationState, type OrderedOperation } from './connector/completion-order';
+export { DeadlineQueue, type Deadline } from './connector/deadlines';
 export { LatencyHistogram } from './connector/stats';
 export { MemoryStore, MEMORY_STORE_DEFAULTS, type MemoryStoreOptions } from './memory/memory-store';
 export { MemoryCache, MEMORY_CACHE_DEFAULTS, type MemoryCacheOptions } from './memory/memory-cache';

@@ -17,6 +17,7 @@ import type {
 } from '../types';
 import { deliver } from './callbacks';
 import { CompletionOrder } from './completion-order';
+import { DeadlineQueue } from './deadlines';
 import {
   DIRECT_WRITE,
   report,
@@ -100,6 +101,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   private readonly valuesOnly: boolean;
   private readonly keyOrder = new KeyOrder();
   private readonly completionOrder = new CompletionOrder();
+  private readonly operationDeadlines: DeadlineQueue;
   private openAttempts = 0;
   private openRetryTimer: NodeJS.Timeout | null = null;
   private opening: Promise<void> | null = null;
@@ -125,6 +127,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       CONNECTOR_DEFAULTS.connectTimeoutMs,
       'connectTimeoutMs',
     );
+    this.operationDeadlines = new DeadlineQueue(this.operationTimeoutMs);
     this.defaultTtl = nonNegativeNumber(options.defaultTtl, CONNECTOR_DEFAULTS.defaultTtl, 'defaultTtl');
     if (this.defaultTtl > 0 && !this.supports.ttl) {
       throw new ConnectorError(
@@ -296,6 +299,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       this.logger.warn(`[${this.name}] close did not finish cleanly: ${redactText(String(err))}`);
     });
     this.ready = false;
+    this.operationDeadlines.dispose();
     this.emit('close');
   }
 
@@ -872,7 +876,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     const finish = (err: unknown, value?: T): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      this.operationDeadlines.cancel(deadline);
       if (readyWaiter) this.readyWaiters.delete(readyWaiter);
       this.recorder.recordOperation(operation, performance.now() - started);
       if (--this.inFlight === 0 && this.idleWaiters.length > 0) {
@@ -882,7 +886,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       else op.error = this.operationError(operation, err);
       this.completionOrder.complete(op);
     };
-    const timer = setTimeout(() => {
+    const deadline = this.operationDeadlines.add(() =>
       finish(
         waitingForReady
           ? this.notReadyError(operation, this.operationTimeoutMs)
@@ -893,8 +897,8 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
                 details: { connector: this.name, operation },
               },
             ),
-      );
-    }, this.operationTimeoutMs);
+      ),
+    );
     const start = (): void => {
       if (reportingWork !== null) {
         try {
