@@ -86,6 +86,11 @@ describe('redaction', () => {
     expect(redactText('no url here')).toBe('no url here');
   });
 
+  it('hides a password that holds a raw "@" whole, up to the last "@" before the host', () => {
+    expect(redactText('connect redis://:p@ss@h:1/2 failed')).toBe('connect redis://***@h:1/2 failed');
+    expect(redactText('mongodb://admin:a@b@c@h/db')).toBe('mongodb://admin:***@h/db');
+  });
+
   it('hides secret query parameters', () => {
     expect(redactConnectionString('x://h/?password=abc&x=1&token=t')).toBe(
       'x://h/?password=***&x=1&token=***',

@@ -3,7 +3,9 @@
  * connection string goes through these helpers.
  */
 
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^@/?#\s]*)@/gi;
+// The user-info runs to the LAST "@" before the host: a password may hold a raw "@" (a URL
+// parser would refuse it, but an error message may still quote it).
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/gi;
 
 /** Replaces the user-info part of every URL in `text` (`redis://:pw@h` → `redis://***@h`). */
 export function redactText(text: string): string {
@@ -22,7 +24,7 @@ export function redactUrl(url: string): string {
 
 /** Query parameters whose values are secrets and are hidden by redactText-aware callers. */
 const SECRET_PARAMS =
-  /([?&](?:password|pass|pwd|secret|token|secretAccessKey|sessionToken|authSource_password)=)[^&#]*/gi;
+  /([?&](?:password|pass|pwd|secret|token|secretAccessKey|sessionToken|authSource_password)=)[^&#\s]*/gi;
 
 /** Redacts credentials in the user-info part AND in well-known secret query parameters. */
 export function redactConnectionString(url: string): string {
