@@ -16,6 +16,7 @@ const specFiles =
         'packages/storage-mongodb/dist-test/**/*.spec.js',
         'packages/storage-dynamodb/dist-test/**/*.spec.js',
         'template/dist-test/**/*.spec.js',
+        'packages/cli/dist-test/**/*.spec.js',
         'integration/dist-test/**/*.spec.js',
       ];
 

@@ -1,0 +1,63 @@
+/** The `connector-kit` command tree: one module per command, shared output and error handling. */
+import { Command, CommanderError } from 'commander';
+import { addBenchCommand } from './commands/bench';
+import { addDeleteCommand } from './commands/delete';
+import { addGetCommand } from './commands/get';
+import { addHeadCommand } from './commands/head';
+import { addServeCommand } from './commands/serve';
+import { addSetCommand } from './commands/set';
+import { addSpecCommand } from './commands/spec';
+import { CliError, EXIT_CODES } from './errors';
+import { scrub } from './secrets';
+
+function version(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('../package.json') as { version: string }).version;
+}
+
+/**
+ * Builds the program. Settings on it are inherited by every `.command()`: commander's errors are
+ * one scrubbed line on stderr and throw (see `toCliError`) instead of exiting.
+ */
+export function createProgram(): Command {
+  const program = new Command('connector-kit')
+    .description(
+      'Cache and storage connectors for realtime servers: serve deepstream on the kit, or use any connector URL.',
+    )
+    .version(version(), '-V, --version')
+    .enablePositionalOptions()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => process.stderr.write(scrub(text)),
+    })
+    .addHelpText(
+      'after',
+      `
+Connector URLs pick the backend by scheme: memory://, redis://, rediss://, redis+cluster://,
+redis+sentinel://, memcached://, mongodb://, mongodb+srv://, dynamodb://, lmdb://.
+The #fragment is a key prefix. Credentials in URLs are never printed.
+
+Exit codes: 0 ok, 1 error, 2 bad usage, 3 key not found (get, head).
+Run \`connector-kit <command> --help\` for each command's options.`,
+    );
+  addServeCommand(program);
+  addGetCommand(program);
+  addSetCommand(program);
+  addDeleteCommand(program);
+  addHeadCommand(program);
+  addSpecCommand(program);
+  addBenchCommand(program);
+  return program;
+}
+
+/**
+ * What commander threw, as a CliError: help and version are successes; anything else commander
+ * reports (unknown option, missing argument, invalid value) has been printed and is a usage error.
+ */
+export function fromCommanderError(err: CommanderError): CliError | null {
+  if (err.exitCode === 0) return null;
+  return new CliError(err.message, EXIT_CODES.usage);
+}
+
+export { CommanderError };
