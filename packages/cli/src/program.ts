@@ -30,6 +30,8 @@ export function createProgram(): Command {
     .configureOutput({
       writeOut: (text) => process.stdout.write(text),
       writeErr: (text) => process.stderr.write(scrub(text)),
+      // `connector-kit: unknown option '--x'`, like every other error line.
+      outputError: (text, write) => write(`connector-kit: ${text.replace(/^error: /, '')}`),
     })
     .addHelpText(
       'after',
