@@ -1,0 +1,115 @@
+/**
+ * `connector-kit serve` as a user runs it: a real deepstream server in a child process, real
+ * `@deepstream/client`s, a real storage backend, Ctrl-C (SIGINT) between two runs.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DeepstreamClient } from '@deepstream/client';
+import { freePort, randomPrefix, useService } from '@connector-kit/test-suite';
+import { CliProcess, runCli } from './helpers';
+
+const START_TIMEOUT_MS = 30_000;
+
+async function connect(url: string): Promise<DeepstreamClient> {
+  const client = new DeepstreamClient(url);
+  await client.login();
+  return client;
+}
+
+/** Starts `serve` and waits for its banner; returns the process and the URL it printed. */
+async function startServe(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ serve: CliProcess; url: string }> {
+  const serve = new CliProcess(['serve', ...args], { env, cwd, killAfterMs: 120_000 });
+  const match = await serve.waitForStdout(/is listening on (ws:\/\/\S+)/, START_TIMEOUT_MS);
+  await serve.waitForStdout(/Ctrl-C stops the server/, 5_000);
+  return { serve, url: match[1]! };
+}
+
+describe('connector-kit serve', () => {
+  const redis = useService('redis');
+  let dataDir: string;
+
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'connector-kit-cli-serve-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves records through the kit, stops on SIGINT with exit 0, and serves them again after a restart', async () => {
+    const storageUrl = `${redis.url}#${randomPrefix()}`;
+    const port = await freePort();
+    const env = { STORAGE_URL: storageUrl };
+    const args = ['--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir];
+
+    const first = await startServe(args, env, dataDir);
+    expect(first.url).toBe(`ws://127.0.0.1:${port}/deepstream`);
+    expect(first.serve.stdout).toContain(`new DeepstreamClient('ws://127.0.0.1:${port}/deepstream')`);
+    expect(first.serve.stdout).toMatch(/cache {4}memory:\/\/ \(memory connector\)/);
+    expect(first.serve.stdout).toMatch(
+      /storage {2}redis:\/\/127\.0\.0\.1:\d+#spec-[0-9a-f]+: \(redis connector\)/,
+    );
+
+    const writer = await connect(first.url);
+    const books = {
+      'books/1': { title: 'Sketch of the Analytical Engine', year: 1843 },
+      'books/2': { title: 'On Computable Numbers', year: 1936, tags: ['logic'] },
+    };
+    for (const [name, data] of Object.entries(books)) await writer.record.setDataWithAck(name, data);
+    writer.close();
+
+    // deepstream wrote through the kit: the storage connector holds the record and its version.
+    const stored = await runCli(['get', storageUrl, 'books/2', '--entry']);
+    expect(stored.code).withContext(stored.stderr).toBe(0);
+    expect(JSON.parse(stored.stdout)).toEqual({ version: 1, value: books['books/2'] });
+
+    first.serve.signal('SIGINT');
+    const stopped = await first.serve.exited;
+    expect(stopped.code).withContext(stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain('SIGINT: stopping deepstream, flushing and closing the connectors');
+    expect(stopped.stdout).toContain('connector-kit: stopped.');
+    expect(stopped.stderr).toBe('');
+
+    // A second run (port from PORT this time) reads them back: its memory cache starts empty, so
+    // deepstream gets them from storage.
+    const second = await startServe(
+      ['--host', '127.0.0.1', '--data-dir', dataDir],
+      { ...env, PORT: String(port) },
+      dataDir,
+    );
+    const reader = await connect(second.url);
+    for (const [name, data] of Object.entries(books)) {
+      expect(await reader.record.snapshot(name))
+        .withContext(name)
+        .toEqual(data);
+    }
+    expect(await reader.record.head('books/1')).toBe(1);
+    reader.close();
+
+    second.serve.signal('SIGTERM');
+    const stoppedAgain = await second.serve.exited;
+    expect(stoppedAgain.code).withContext(stoppedAgain.stderr).toBe(0);
+    expect(stoppedAgain.stdout).toContain('SIGTERM: stopping deepstream');
+  }, 120_000);
+
+  it('uses CACHE_URL for the cache slot: records land in Redis as the cache', async () => {
+    const cacheUrl = `${redis.url}#${randomPrefix()}`;
+    const { serve, url } = await startServe(
+      ['--port', String(await freePort()), '--host', '127.0.0.1', '--storage', 'memory://'],
+      { CACHE_URL: cacheUrl },
+      dataDir,
+    );
+    expect(serve.stdout).toMatch(/cache {4}redis:\/\/127\.0\.0\.1:\d+#spec-[0-9a-f]+: \(redis connector\)/);
+    const client = await connect(url);
+    await client.record.setDataWithAck('cached/1', { hot: true });
+    client.close();
+    const inCache = await runCli(['get', cacheUrl, 'cached/1']);
+    expect(inCache.stdout).toBe('{"hot":true}\n');
+    serve.signal('SIGINT');
+    expect((await serve.exited).code).toBe(0);
+  }, 60_000);
+});
