@@ -4,7 +4,7 @@
  * a child process whose output is scrubbed of credentials.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Option, type Command } from 'commander';
 import { CliError, usageError, type ExitCode } from '../errors';
@@ -25,6 +25,16 @@ export function isUrl(target: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
 }
 
+/** The module's file, resolved from the working directory as the user sees it, or a CliError. */
+function resolveModule(target: string): string {
+  const request = target.startsWith('.') || target.startsWith('/') ? resolve(target) : target;
+  try {
+    return require.resolve(request, { paths: [process.cwd()] });
+  } catch {
+    throw new CliError(`cannot find the connector module "${target}" (from ${process.cwd()})`);
+  }
+}
+
 function runnerArgs(target: string, flags: SpecFlags): string[] {
   const args: string[] = [];
   if (isUrl(target)) {
@@ -32,7 +42,7 @@ function runnerArgs(target: string, flags: SpecFlags): string[] {
     if (flags.export !== undefined) throw usageError('--export names a class in a module; <target> is a URL');
     args.push('--module', join(__dirname, '..', 'spec', 'url-driver.js'), '--url', target);
   } else {
-    args.push('--module', target);
+    args.push('--module', resolveModule(target));
     if (flags.url !== undefined) args.push('--url', flags.url);
     if (flags.export !== undefined) args.push('--export', flags.export);
   }
