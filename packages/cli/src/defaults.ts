@@ -21,6 +21,8 @@ export const CLI_DEFAULTS = {
   operationTimeoutMs: 5_000,
   /** `serve`: how long stopping may take (deepstream, then flushing and closing the connectors), ms. */
   stopTimeoutMs: 15_000,
+  /** `serve`: a stop signal repeated within this is the same one delivered twice (see serve.ts), ms. */
+  signalRepeatGraceMs: 500,
   /** `bench`: measured time per row, ms. */
   benchDurationMs: 2_000,
   /** `bench`: unmeasured warm-up before each row, ms. */

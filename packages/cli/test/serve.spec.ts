@@ -112,4 +112,51 @@ describe('connector-kit serve', () => {
     serve.signal('SIGINT');
     expect((await serve.exited).code).toBe(0);
   }, 60_000);
+
+  describe('while a storage write hangs (redis-server paused)', () => {
+    const slow = useService('redis');
+
+    /** A server whose storage is `slow`, with one record write stuck in flight. */
+    async function serveWithStuckWrite(extra: string[]): Promise<CliProcess> {
+      const { serve, url } = await startServe(
+        ['--port', String(await freePort()), '--host', '127.0.0.1', ...extra],
+        { STORAGE_URL: `${slow.url}#${randomPrefix()}` },
+        dataDir,
+      );
+      const client = await connect(url);
+      slow.handle.nodes[0]!.pause();
+      client.record.setData('stuck/1', { waiting: true });
+      await new Promise((r) => setTimeout(r, 500));
+      client.close();
+      return serve;
+    }
+
+    afterEach(() => {
+      if (!slow.unavailable) slow.handle.nodes[0]!.resume();
+    });
+
+    it('a second SIGINT exits at once with 130', async () => {
+      const serve = await serveWithStuckWrite([]);
+      serve.signal('SIGINT');
+      await serve.waitForStdout(/SIGINT: stopping/, 5_000);
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(serve.child.exitCode).withContext('still stopping after 1 s').toBeNull();
+      const secondAt = Date.now();
+      serve.signal('SIGINT');
+      const result = await serve.exited;
+      expect(result.code).toBe(130);
+      expect(Date.now() - secondAt).toBeLessThan(1_000);
+      expect(result.stderr).toContain('connector-kit: stopped without waiting for the connectors to flush');
+    }, 60_000);
+
+    it('a stop that takes longer than --stop-timeout exits 1 with one line', async () => {
+      const serve = await serveWithStuckWrite(['--stop-timeout', '800']);
+      serve.signal('SIGTERM');
+      const result = await serve.exited;
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        'connector-kit: stopping took longer than 800 ms; writes still pending may not have reached storage\n',
+      );
+    }, 60_000);
+  });
 });

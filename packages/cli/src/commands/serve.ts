@@ -20,17 +20,24 @@ interface ServeFlags {
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
-function nextStopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const handlers = STOP_SIGNALS.map((signal) => {
-      const handler = (): void => {
-        STOP_SIGNALS.forEach((s, i) => process.off(s, handlers[i]!));
-        resolve(signal);
-      };
-      process.on(signal, handler);
-      return handler;
-    });
-  });
+/**
+ * Calls `stop` on the first SIGINT or SIGTERM; a later one exits at once. A repeat within
+ * CLI_DEFAULTS.signalRepeatGraceMs is the same Ctrl-C delivered twice, not a second one: the
+ * terminal sends SIGINT to the whole process group, and `npm start` forwards its copy to the
+ * server as well.
+ */
+function onStopSignal(stop: (signal: NodeJS.Signals) => void): void {
+  let firstAt: number | null = null;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (firstAt === null) {
+      firstAt = Date.now();
+      stop(signal);
+    } else if (Date.now() - firstAt >= CLI_DEFAULTS.signalRepeatGraceMs) {
+      process.stderr.write('connector-kit: stopped without waiting for the connectors to flush\n');
+      process.exit(EXIT_CODES.interrupted);
+    }
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, handler);
 }
 
 function within<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
@@ -54,14 +61,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   const server = await startServer(options);
   process.stdout.write(`${banner(server, options)}\n`);
 
-  const signal = await nextStopSignal();
-  // A second Ctrl-C (or SIGTERM) while stopping: leave at once.
-  for (const s of STOP_SIGNALS) {
-    process.on(s, () => {
-      process.stderr.write('connector-kit: stopped without waiting for the connectors to flush\n');
-      process.exit(EXIT_CODES.interrupted);
-    });
-  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => onStopSignal(resolve));
   process.stdout.write(
     `\n${signal}: stopping deepstream, flushing and closing the connectors (again to exit at once)…\n`,
   );
