@@ -97,6 +97,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { cache, storage } = await openTiers(options);
   // Loaded here, not at the top: requiring deepstream takes a while, and only `serve` needs it.
   const { Deepstream } = await import('@deepstream/server');
+  // Requiring deepstream renames the process to "deepstream server"; `ps` should say what runs it.
+  process.title = 'connector-kit serve';
   const server = new Deepstream(deepstreamConfig(options));
   const services = server.getServices();
   // The connectors go into deepstream's own cache and storage slots, so every record read and
