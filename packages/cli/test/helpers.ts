@@ -21,6 +21,8 @@ export interface CliRunOptions {
   cwd?: string;
   /** Kill the child (SIGKILL) after this long; the spec then fails on the result. */
   killAfterMs?: number;
+  /** Run this program with the arguments instead of `node dist/cli.js` (e.g. scripts/start.sh). */
+  program?: string;
 }
 
 /** The environment a CLI child gets: ours minus the variables `serve` reads, plus `env`. */
@@ -43,7 +45,10 @@ export class CliProcess {
   readonly exited: Promise<CliResult>;
 
   constructor(args: readonly string[], options: CliRunOptions = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
+    const [command, commandArgs] = options.program
+      ? [options.program, [...args]]
+      : [process.execPath, [CLI, ...args]];
+    this.child = spawn(command, commandArgs, {
       cwd: options.cwd ?? process.cwd(),
       env: childEnv(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],

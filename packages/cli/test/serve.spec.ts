@@ -113,6 +113,31 @@ describe('connector-kit serve', () => {
     expect((await serve.exited).code).toBe(0);
   }, 60_000);
 
+  it('is what `npm start` runs (scripts/start.sh), with the arguments passed through', async () => {
+    const root = path.join(__dirname, '..', '..', '..');
+    const port = await freePort();
+    const serve = new CliProcess(
+      [
+        path.join(root, 'scripts', 'start.sh'),
+        '--port',
+        String(port),
+        '--host',
+        '127.0.0.1',
+        '--storage',
+        'memory://',
+      ],
+      { program: 'bash', cwd: root, killAfterMs: 120_000 },
+    );
+    await serve.waitForStdout(new RegExp(`is listening on ws://127\\.0\\.0\\.1:${port}/deepstream`), 90_000);
+    const client = await connect(`ws://127.0.0.1:${port}/deepstream`);
+    await client.record.setDataWithAck('start/1', { ok: true });
+    expect(await client.record.snapshot('start/1')).toEqual({ ok: true });
+    client.close();
+    serve.signal('SIGINT');
+    const result = await serve.exited;
+    expect(result.code).withContext(result.stderr).toBe(0);
+  }, 120_000);
+
   describe('while a storage write hangs (redis-server paused)', () => {
     const slow = useService('redis');
 
