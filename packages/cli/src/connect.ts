@@ -21,8 +21,8 @@ export interface OpenOptions {
 /** Connector warnings go to stderr, scrubbed, prefixed with the backend's role. */
 function stderrLogger(role: string): Logger {
   return {
-    warn: (message) => process.stderr.write(`${role}: ${scrub(message)}\n`),
-    error: (message) => process.stderr.write(`${role}: ${scrub(message)}\n`),
+    warn: (message) => process.stderr.write(`connector-kit: ${role}: ${scrub(message)}\n`),
+    error: (message) => process.stderr.write(`connector-kit: ${role}: ${scrub(message)}\n`),
   };
 }
 
@@ -53,7 +53,9 @@ export async function openConnector(url: string, options: OpenOptions): Promise<
     await connector.whenReady();
   } catch (err) {
     await connector.close().catch(() => undefined);
-    throw new CliError(`${what} is not reachable: ${errorLine(err)}`);
+    // CONFIG: the backend answered and refused (credentials, a missing database); else it did not.
+    const refused = (err as { code?: unknown }).code === 'CONFIG';
+    throw new CliError(`${what}${refused ? '' : ' is not reachable'}: ${errorLine(err)}`);
   } finally {
     connector.off('error', quiet);
   }

@@ -7,7 +7,7 @@ import { addHeadCommand } from './commands/head';
 import { addServeCommand } from './commands/serve';
 import { addSetCommand } from './commands/set';
 import { addSpecCommand } from './commands/spec';
-import { CliError, EXIT_CODES } from './errors';
+import { EXIT_CODES, type ExitCode } from './errors';
 import { scrub } from './secrets';
 
 function version(): string {
@@ -17,7 +17,8 @@ function version(): string {
 
 /**
  * Builds the program. Settings on it are inherited by every `.command()`: commander's errors are
- * one scrubbed line on stderr and throw (see `toCliError`) instead of exiting.
+ * one scrubbed line on stderr, and it throws a CommanderError (see `commanderExitCode`) instead of
+ * exiting.
  */
 export function createProgram(): Command {
   const program = new Command('connector-kit')
@@ -54,12 +55,11 @@ Run \`connector-kit <command> --help\` for each command's options.`,
 }
 
 /**
- * What commander threw, as a CliError: help and version are successes; anything else commander
- * reports (unknown option, missing argument, invalid value) has been printed and is a usage error.
+ * The exit code for what commander threw: help and version are successes; anything else it reports
+ * (unknown command or option, missing argument, invalid value) has been printed and is bad usage.
  */
-export function fromCommanderError(err: CommanderError): CliError | null {
-  if (err.exitCode === 0) return null;
-  return new CliError(err.message, EXIT_CODES.usage);
+export function commanderExitCode(err: CommanderError): ExitCode {
+  return err.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.usage;
 }
 
 export { CommanderError };
