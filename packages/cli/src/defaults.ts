@@ -45,8 +45,9 @@ export const SERVE_ENV = {
 
 /**
  * `serve`'s default storage: the embedded LMDB store (`@connector-kit/storage-lmdb`) in `dataDir`,
- * resolved against the working directory.
+ * resolved against the working directory: `lmdb:///absolute/path`, each segment percent-encoded
+ * (a `#` or `?` in a directory name is not a prefix or a query).
  */
 export function defaultStorageUrl(dataDir: string): string {
-  return `lmdb://${encodeURI(resolve(dataDir))}`;
+  return `lmdb://${resolve(dataDir).split('/').map(encodeURIComponent).join('/')}`;
 }
