@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
-npx tsc -b packages/cli
+# Every package (not their tests): the CLI, and each backend a CACHE_URL / STORAGE_URL may name.
+npx tsc -b packages/*/
 exec node packages/cli/dist/cli.js serve "$@"

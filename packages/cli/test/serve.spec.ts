@@ -96,6 +96,50 @@ describe('connector-kit serve', () => {
     expect(stoppedAgain.stdout).toContain('SIGTERM: stopping deepstream');
   }, 120_000);
 
+  it('keeps records in the embedded storage in ./data by default, and serves them after a restart', async () => {
+    const port = await freePort();
+    const records = {
+      'notes/1': { text: 'first', tags: ['a'] },
+      'notes/2': { text: 'second', nested: { n: 2, ok: true, none: null } },
+    };
+
+    const first = await startServe(['--port', String(port), '--host', '127.0.0.1'], {}, dataDir);
+    const dataPath = path.join(dataDir, 'data');
+    const storageUrl = `lmdb://${dataPath}`;
+    expect(first.serve.stdout).toContain(`storage  ${storageUrl} (lmdb connector)`);
+    const writer = await connect(first.url);
+    for (const [name, data] of Object.entries(records)) await writer.record.setDataWithAck(name, data);
+    await writer.record.setDataWithAck('notes/1', { text: 'first, edited', tags: ['a', 'b'] });
+    writer.close();
+
+    first.serve.signal('SIGINT');
+    const stopped = await first.serve.exited;
+    expect(stopped.code).withContext(stopped.stderr).toBe(0);
+    expect(fs.readdirSync(dataPath)).toContain('data.mdb');
+
+    // The stopped server's store, read through the kit: deepstream's version and data.
+    const stored = await runCli(['get', storageUrl, 'notes/1', '--entry']);
+    expect(JSON.parse(stored.stdout)).toEqual({
+      version: 2,
+      value: { text: 'first, edited', tags: ['a', 'b'] },
+    });
+
+    // Started again from another directory, pointed at the same store with --data-dir.
+    const second = await startServe(
+      ['--port', String(port), '--host', '127.0.0.1', '--data-dir', dataPath],
+      {},
+      os.tmpdir(),
+    );
+    expect(second.serve.stdout).toContain(`storage  ${storageUrl} (lmdb connector)`);
+    const reader = await connect(second.url);
+    expect(await reader.record.snapshot('notes/1')).toEqual({ text: 'first, edited', tags: ['a', 'b'] });
+    expect(await reader.record.snapshot('notes/2')).toEqual(records['notes/2']);
+    expect(await reader.record.head('notes/1')).toBe(2);
+    reader.close();
+    second.serve.signal('SIGINT');
+    expect((await second.serve.exited).code).toBe(0);
+  }, 120_000);
+
   it('uses CACHE_URL for the cache slot: records land in Redis as the cache', async () => {
     const cacheUrl = `${redis.url}#${randomPrefix()}`;
     const { serve, url } = await startServe(
