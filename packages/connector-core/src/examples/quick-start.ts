@@ -1,5 +1,5 @@
 /**
- * `npm start`: a short tour of the kit on the embedded memory cache (no server needed).
+ * `npm run tour`: a short tour of the kit on the embedded memory cache (no server needed).
  * The same code works with any URL: `redis://127.0.0.1:6379#app:`, `mongodb://…`, `dynamodb://…`.
  */
 import { ConnectorError, createConnector } from '../index';
