@@ -15,6 +15,7 @@ const specFiles =
         'packages/cache-memcached/dist-test/**/*.spec.js',
         'packages/storage-mongodb/dist-test/**/*.spec.js',
         'packages/storage-dynamodb/dist-test/**/*.spec.js',
+        'packages/storage-lmdb/dist-test/**/*.spec.js',
         'template/dist-test/**/*.spec.js',
         'integration/dist-test/**/*.spec.js',
       ];

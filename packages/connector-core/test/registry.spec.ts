@@ -37,6 +37,7 @@ describe('driver registry and createConnector', () => {
         'mongodb',
         'mongodb+srv',
         'dynamodb',
+        'lmdb',
       ]),
     );
   });

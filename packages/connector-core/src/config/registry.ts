@@ -26,6 +26,7 @@ const BUILT_IN: Record<string, string> = {
   mongodb: '@connector-kit/storage-mongodb',
   'mongodb+srv': '@connector-kit/storage-mongodb',
   dynamodb: '@connector-kit/storage-dynamodb',
+  lmdb: '@connector-kit/storage-lmdb',
 };
 for (const [scheme, packageName] of Object.entries(BUILT_IN)) drivers.set(scheme, { packageName });
 

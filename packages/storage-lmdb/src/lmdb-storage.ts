@@ -1,0 +1,333 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  BaseConnector,
+  ConnectorError,
+  type ReadRecord,
+  type WriteRecord,
+} from '@connector-kit/connector-core';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { mergeOptions, resolveSettings, type LmdbSettings, type LmdbStorageOptions } from './options';
+import {
+  FORMAT_EXPIRING,
+  encodeKey,
+  encodeRecord,
+  expiryIndexEnd,
+  expiryIndexKey,
+  readExpiryIndexKey,
+  readHeader,
+} from './record';
+
+export const LMDB_STORAGE_VERSION = '0.1.0';
+
+/** Named databases inside the environment (never the root database, whose keys name them). */
+const RECORDS_DB = 'records';
+const EXPIRY_DB = 'expiry';
+const EMPTY = Buffer.alloc(0);
+const noop = (): void => undefined;
+
+/** Errors from opening a directory that retrying will not fix. */
+const CONFIG_ERRNOS = new Set([
+  'EACCES',
+  'EPERM',
+  'ENOTDIR',
+  'EISDIR',
+  'EROFS',
+  'ENOENT',
+  'EEXIST',
+  'ELOOP',
+  'ENAMETOOLONG',
+  'EINVAL',
+]);
+
+type Bytes = Database<Buffer, Buffer>;
+
+/**
+ * Embedded durable storage on LMDB (the `lmdb` package): one memory-mapped B+tree in a
+ * directory, ACID transactions, reads in the calling thread, writes batched per event turn and
+ * committed on lmdb's write thread. A write is acknowledged once its transaction is flushed to
+ * disk (`durability: 'flushed'`, the default) or committed (`'committed'`).
+ */
+export class LmdbStorage extends BaseConnector {
+  readonly settings: Readonly<LmdbSettings>;
+  private env: RootDatabase | null = null;
+  private records: Bytes | null = null;
+  private expiry: Bytes | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<number> | null = null;
+
+  constructor(options: LmdbStorageOptions) {
+    const merged = mergeOptions(options);
+    const settings = resolveSettings(merged);
+    super(
+      { ...merged, prefix: settings.prefix },
+      {
+        name: 'lmdb',
+        version: LMDB_STORAGE_VERSION,
+        supports: {
+          ttl: true,
+          ttlGranularityMs: 1,
+          bulk: true,
+          compareAndSet: true,
+          maxKeyBytes: settings.maxKeyBytes,
+          maxValueBytes: settings.maxValueBytes,
+          persistent: true,
+        },
+      },
+    );
+    this.settings = Object.freeze(settings);
+  }
+
+  /** The data directory (absolute). */
+  get path(): string {
+    return this.settings.path;
+  }
+
+  protected _open(): Promise<void> {
+    const path = this.settings.path;
+    let env: RootDatabase;
+    try {
+      ensureDirectory(path);
+      env = open({ path, maxDbs: 4 });
+    } catch (err) {
+      return Promise.reject(openError(path, err));
+    }
+    try {
+      this.records = env.openDB<Buffer, Buffer>(RECORDS_DB, { encoding: 'binary', keyEncoding: 'binary' });
+      this.expiry = env.openDB<Buffer, Buffer>(EXPIRY_DB, { encoding: 'binary', keyEncoding: 'binary' });
+    } catch (err) {
+      void env.close().catch(() => undefined);
+      return Promise.reject(openError(path, err));
+    }
+    this.env = env;
+    if (this.settings.sweepIntervalMs > 0) {
+      this.sweepTimer = setInterval(() => {
+        this.sweepExpired().catch((err: unknown) => this.reportError(err));
+      }, this.settings.sweepIntervalMs);
+      this.sweepTimer.unref();
+    }
+    return Promise.resolve();
+  }
+
+  protected _get(key: string): Promise<ReadRecord | null> {
+    return Promise.resolve(this.read(key));
+  }
+
+  protected override _head(key: string): Promise<number | null> {
+    const stored = this.db().getBinaryFast(encodeKey(key));
+    if (stored === undefined) return Promise.resolve(null);
+    const header = readHeader(stored, key);
+    return Promise.resolve(isExpired(header.expiresAt, Date.now()) ? null : header.version);
+  }
+
+  protected override _getMany(keys: string[]): Promise<(ReadRecord | null)[]> {
+    return Promise.resolve(keys.map((key) => this.read(key)));
+  }
+
+  protected override _headMany(keys: string[]): Promise<(number | null)[]> {
+    const records = this.db();
+    const now = Date.now();
+    return Promise.resolve(
+      keys.map((key) => {
+        const stored = records.getBinaryFast(encodeKey(key));
+        if (stored === undefined) return null;
+        const header = readHeader(stored, key);
+        return isExpired(header.expiresAt, now) ? null : header.version;
+      }),
+    );
+  }
+
+  protected _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
+    return this.acknowledged(this.put(encodeKey(key), record, ttl)).then(noop);
+  }
+
+  protected override _setMany(items: { key: string; record: WriteRecord }[], ttl: number): Promise<void> {
+    // Issued in one event turn, so lmdb commits them in one transaction.
+    const writes = items.map((item) => this.put(encodeKey(item.key), item.record, ttl));
+    return this.acknowledged(Promise.all(writes)).then(noop);
+  }
+
+  protected _delete(key: string): Promise<void> {
+    return this.acknowledged(this.db().remove(encodeKey(key))).then(noop);
+  }
+
+  protected override _deleteMany(keys: string[]): Promise<void> {
+    const records = this.db();
+    return this.acknowledged(Promise.all(keys.map((key) => records.remove(encodeKey(key))))).then(noop);
+  }
+
+  protected override _compareAndSet(
+    key: string,
+    record: WriteRecord,
+    expectedVersion: number | null,
+    ttl: number,
+  ): Promise<boolean> {
+    const records = this.db();
+    const expiry = this.expiry!;
+    const storedKey = encodeKey(key);
+    const expiresAt = ttl > 0 ? Date.now() + ttl : 0;
+    const value = encodeRecord(record.version, record.data, expiresAt);
+    // The callback runs inside lmdb's write transaction: the check and the write are one atomic
+    // step, also against other processes writing the same directory.
+    const written = records.transaction(() => {
+      const stored = records.getBinaryFast(storedKey);
+      let current: number | null = null;
+      if (stored !== undefined) {
+        const header = readHeader(stored, key);
+        if (!isExpired(header.expiresAt, Date.now())) current = header.version;
+      }
+      if (current !== expectedVersion) return false;
+      if (expiresAt > 0) expiry.putSync(expiryIndexKey(expiresAt, storedKey), EMPTY);
+      records.putSync(storedKey, value);
+      return true;
+    });
+    return this.acknowledged(written);
+  }
+
+  protected async _close(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    await this.sweeping?.catch(() => undefined);
+    const env = this.env;
+    this.env = this.records = this.expiry = null;
+    if (env) await env.close();
+  }
+
+  /**
+   * Removes expired records from disk (reads already treat them as absent) and returns how many.
+   * Runs every `sweepIntervalMs`; callable at any time. Each batch is one write transaction that
+   * checks each record again, so a record rewritten meanwhile is kept.
+   */
+  sweepExpired(): Promise<number> {
+    if (this.sweeping) return this.sweeping;
+    if (!this.env) return Promise.resolve(0);
+    const sweep = this.sweepBatches().finally(() => {
+      if (this.sweeping === sweep) this.sweeping = null;
+    });
+    this.sweeping = sweep;
+    return sweep;
+  }
+
+  private async sweepBatches(): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const records = this.records;
+      const expiry = this.expiry;
+      if (!records || !expiry) return removed;
+      const now = Date.now();
+      const due: Buffer[] = [];
+      for (const indexKey of expiry.getKeys({
+        end: expiryIndexEnd(now),
+        limit: this.settings.sweepBatchSize,
+      })) {
+        due.push(Buffer.from(indexKey));
+      }
+      if (due.length === 0) return removed;
+      removed += await this.acknowledged(
+        records.transaction(() => {
+          let count = 0;
+          for (const indexKey of due) {
+            const { storedKey } = readExpiryIndexKey(indexKey);
+            const stored = records.getBinaryFast(storedKey);
+            if (
+              stored !== undefined &&
+              stored[0] === FORMAT_EXPIRING &&
+              isExpired(readHeader(stored, storedKey.toString('utf8')).expiresAt, now)
+            ) {
+              records.removeSync(storedKey);
+              count++;
+            }
+            expiry.removeSync(indexKey);
+          }
+          return count;
+        }),
+      );
+      if (due.length < this.settings.sweepBatchSize) return removed;
+    }
+  }
+
+  private db(): Bytes {
+    if (!this.records) throw new ConnectorError('CLOSED', `The LMDB environment at ${this.path} is closed`);
+    return this.records;
+  }
+
+  private read(key: string): ReadRecord | null {
+    const stored = this.db().getBinaryFast(encodeKey(key));
+    if (stored === undefined) return null;
+    const header = readHeader(stored, key);
+    if (isExpired(header.expiresAt, Date.now())) return null;
+    // The buffer is lmdb's, reused by the next read: decode now (a fresh value per call).
+    return { version: header.version, value: this.codec.decode(stored.subarray(header.dataStart)) };
+  }
+
+  /** Queues a put of the record (and, with a TTL, its expiry index entry first). */
+  private put(storedKey: Buffer, record: WriteRecord, ttl: number): Promise<boolean> {
+    const records = this.db();
+    if (ttl > 0) {
+      const expiresAt = Date.now() + ttl;
+      // The index entry is queued first: a crash between the two leaves an entry the sweep drops,
+      // never an expiring record the sweep does not know about.
+      void this.expiry!.put(expiryIndexKey(expiresAt, storedKey), EMPTY);
+      return records.put(storedKey, encodeRecord(record.version, record.data, expiresAt));
+    }
+    return records.put(storedKey, encodeRecord(record.version, record.data, 0));
+  }
+
+  /**
+   * The write's promise settles at commit; with `durability: 'flushed'` the acknowledgement also
+   * waits for lmdb's `flushed` (every write issued so far is on disk). Taken right after the
+   * write is queued, so it covers it.
+   */
+  private acknowledged<T>(write: Promise<T>): Promise<T> {
+    if (this.settings.durability === 'committed' || !this.env) return write;
+    const env = this.env;
+    const flushed = new Promise<void>((resolve, reject) => {
+      env.flushed.then(() => resolve(), reject);
+    });
+    return Promise.all([write, flushed]).then(([result]) => result);
+  }
+}
+
+function isExpired(expiresAt: number, now: number): boolean {
+  return expiresAt > 0 && expiresAt <= now;
+}
+
+/**
+ * Creates the directory and its missing parents. (Not `mkdirSync(…, { recursive: true })`,
+ * which loops forever under /proc on Node 20; lmdb calls it only for a path that is missing.)
+ */
+function ensureDirectory(path: string): void {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const parent = dirname(path);
+    if (parent !== path) ensureDirectory(parent);
+    try {
+      mkdirSync(path);
+    } catch (mkdirErr) {
+      if ((mkdirErr as NodeJS.ErrnoException).code !== 'EEXIST') throw mkdirErr;
+    }
+    stats = statSync(path);
+  }
+  if (!stats.isDirectory()) {
+    const err = new Error(`${path} is not a directory`) as NodeJS.ErrnoException;
+    err.code = 'ENOTDIR';
+    throw err;
+  }
+}
+
+function openError(path: string, err: unknown): ConnectorError {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  // lmdb reports some system errors by number (20: ENOTDIR).
+  const configuration =
+    (typeof code === 'string' && CONFIG_ERRNOS.has(code)) ||
+    (typeof code === 'number' && [1, 2, 13, 17, 20, 21, 30].includes(code));
+  return new ConnectorError(
+    configuration ? 'CONFIG' : 'BACKEND',
+    `Cannot open the LMDB data directory ${path}: ${message}`,
+    { cause: err, details: { field: 'path', path } },
+  );
+}
