@@ -30,11 +30,16 @@ process.on('exit', () => {
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Writes `yaml` to `config.yml` in a new temporary directory and returns the file's path. */
-export function writeConfig(yaml: string, name = 'config.yml'): string {
+/** A new temporary directory, removed when the process exits. */
+export function tempDirectory(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ck-deepstream-'));
   tempDirs.push(dir);
-  const file = path.join(dir, name);
+  return dir;
+}
+
+/** Writes `yaml` to `config.yml` in a new temporary directory and returns the file's path. */
+export function writeConfig(yaml: string, name = 'config.yml'): string {
+  const file = path.join(tempDirectory(), name);
   fs.writeFileSync(file, yaml);
   return file;
 }

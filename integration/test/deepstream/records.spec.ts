@@ -8,6 +8,7 @@
 import type { Connector, Entry } from '@connector-kit/connector-core';
 import { useService } from '@connector-kit/test-suite';
 import type { Record as DsRecord } from '@deepstream/client/dist/src/record/record';
+import * as path from 'node:path';
 import {
   connectClient,
   CuttableRelay,
@@ -15,6 +16,7 @@ import {
   until,
   writeConfig,
   type DeepstreamServer,
+  tempDirectory,
   type TestClient,
 } from './harness';
 import { readerFor, rowConfig, rowPrefix, urlOf, type Row, type Tier } from './rows';
@@ -23,6 +25,8 @@ import { readerFor, rowConfig, rowPrefix, urlOf, type Row, type Tier } from './r
 const RECONNECT_RUNS = 20;
 /** Records the reconnecting client holds (and re-reads) in each run. */
 const RECORDS_PER_RUN = 5;
+
+const lmdbDir = path.join(tempDirectory(), 'lmdb');
 
 describe('deepstream end to end', () => {
   const redis = useService('redis');
@@ -52,12 +56,19 @@ describe('deepstream end to end', () => {
     options: () => ({ url: dynamodb.url, createTable: true }),
   };
 
+  /** The embedded storage: a data directory of its own, opened by the server and by the test's reader. */
+  const lmdbStorage: Tier = {
+    path: '@connector-kit/storage-lmdb',
+    options: () => ({ url: `lmdb://${lmdbDir}` }),
+  };
+
   /** Every cache with a storage, every storage with a cache; the reconnect race on the Redis rows. */
   const ROWS: (Row & { reconnectRuns: number })[] = [
     { name: 'memory+mongodb', cache: memoryCache, storage: mongoStorage, reconnectRuns: 0 },
     { name: 'memcached+dynamodb', cache: memcachedCache, storage: dynamoStorage, reconnectRuns: 0 },
     { name: 'redis+mongodb', cache: redisCache, storage: mongoStorage, reconnectRuns: RECONNECT_RUNS },
     { name: 'redis+dynamodb', cache: redisCache, storage: dynamoStorage, reconnectRuns: RECONNECT_RUNS },
+    { name: 'redis+lmdb', cache: redisCache, storage: lmdbStorage, reconnectRuns: RECONNECT_RUNS },
   ];
 
   function readyRecord(client: TestClient, name: string): Promise<DsRecord> {

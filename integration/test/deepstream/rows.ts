@@ -10,7 +10,7 @@ import { TEST_ENDPOINTS } from './harness';
 export interface Tier {
   /** The plugin's `path:` as a user writes it: the package name. */
   readonly path: string;
-  /** The real server it talks to (none for the in-process memory cache). */
+  /** The real server it talks to (none for the in-process memory cache and embedded LMDB). */
   readonly service?: ServiceFixture;
   /** Connector options besides `prefix` (e.g. `url`, `createTable`). */
   options(): Record<string, unknown>;
@@ -49,9 +49,9 @@ export function rowConfig(row: Row, prefix: string, extra = ''): string {
 
 /** A connector on the same backend and prefix as the server's plugin, for direct reads. */
 export function readerFor(tier: Tier, prefix: string): Connector | null {
-  if (!tier.service) return null;
   const { url, ...rest } = tier.options();
-  const connector = createConnector(String(url), { ...rest, prefix });
+  if (typeof url !== 'string') return null; // the in-process memory cache
+  const connector = createConnector(url, { ...rest, prefix });
   connector.on('error', () => undefined);
   return connector;
 }
