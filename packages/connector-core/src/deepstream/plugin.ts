@@ -65,8 +65,8 @@ export abstract class DeepstreamConnectorPlugin {
   constructor(options: Record<string, unknown> = {}, services?: DeepstreamServices, config?: unknown) {
     const { readyTimeoutMs, ...connectorOptions } = options as Record<string, unknown> &
       DeepstreamPluginOptions;
-    this.connector = this.createConnector(connectorOptions);
     this.readyTimeoutMs = readyBound(readyTimeoutMs, config);
+    this.connector = this.createConnector(connectorOptions);
     const url = typeof options.url === 'string' ? ` at ${redactConnectionString(options.url)}` : '';
     this.target = `${this.connector.name}${url}`;
     this.description = `${this.connector.name} connector (connector-kit ${this.connector.version})`;
