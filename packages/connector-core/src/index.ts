@@ -37,6 +37,12 @@ export {
   type StorageHeadBulkCallback,
 } from './deepstream/plugin';
 export { MemoryCacheDeepstreamPlugin } from './memory/deepstream';
+/**
+ * deepstream (v5+) instantiates a `path:` plugin's default export when there is one, so
+ * `cache: { path: '@connector-kit/connector-core' }` is the memory cache, as each backend
+ * package's name is its own plugin.
+ */
+export { MemoryCacheDeepstreamPlugin as default } from './memory/deepstream';
 export {
   TieredStore,
   TIERED_STORE_DEFAULTS,

@@ -1,4 +1,5 @@
-import { MemoryCacheDeepstreamPlugin, type JsonValue } from '@connector-kit/connector-core';
+import * as core from '@connector-kit/connector-core';
+import { ConnectorError, MemoryCacheDeepstreamPlugin, type JsonValue } from '@connector-kit/connector-core';
 
 function call<T extends unknown[]>(fn: (cb: (...args: T) => void) => void): Promise<T> {
   return new Promise((resolve) => fn((...args: T) => resolve(args)));
@@ -48,5 +49,43 @@ describe('deepstream plugin adapter (on MemoryCache)', () => {
     );
     expect(closedErr).toContain('CLOSED');
     expect(errors).toEqual([]);
+  });
+});
+
+describe('deepstream plugin adapter: loading and readiness inside deepstream', () => {
+  it("is connector-core's default export, so `path: '@connector-kit/connector-core'` is the memory cache", () => {
+    expect<unknown>((core as { default?: unknown }).default).toBe(MemoryCacheDeepstreamPlugin);
+  });
+
+  it('configured under plugins: (deepstream built cache and storage already), it stops deepstream with a line saying so', async () => {
+    const fatal: string[] = [];
+    const plugin = new MemoryCacheDeepstreamPlugin(
+      {},
+      { cache: {}, storage: {}, logger: { fatal: (_event: string, message: string) => fatal.push(message) } },
+      { dependencyInitializationTimeout: 2000 },
+    );
+    expect(fatal.length).toBe(1);
+    expect(fatal[0]).toContain('"plugins:"');
+    expect(fatal[0]).toContain('top level as "cache:" or "storage:"');
+    const err = await plugin.whenReady().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(ConnectorError.is(err, 'CONFIG')).toBe(true);
+    await plugin.close();
+  });
+
+  it("bounds whenReady by deepstream's dependencyInitializationTimeout minus a quarter (at most 500 ms), or readyTimeoutMs", async () => {
+    const at = (config: unknown, options: Record<string, unknown> = {}): number | undefined => {
+      const plugin = new MemoryCacheDeepstreamPlugin(options, {}, config);
+      void plugin.close();
+      return plugin.readyTimeoutMs;
+    };
+    expect(at({ dependencyInitializationTimeout: 2000 })).toBe(1500);
+    expect(at({ dependencyInitializationTimeout: 800 })).toBe(600);
+    expect(at({ dependencyInitializationTimeout: 10_000 })).toBe(9500);
+    expect(at({ dependencyInitializationTimeout: 2000 }, { readyTimeoutMs: 250 })).toBe(250);
+    expect(at(undefined)).toBeUndefined();
+    expect(() => new MemoryCacheDeepstreamPlugin({ readyTimeoutMs: 0 })).toThrowError(/readyTimeoutMs/);
   });
 });

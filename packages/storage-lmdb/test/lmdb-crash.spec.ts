@@ -113,4 +113,28 @@ describe('LmdbStorage crash safety (SIGKILL of a writing process)', () => {
       }
     }, 120_000);
   }
+
+  it('two processes writing one directory at once, both killed: each keeps its acknowledged writes', async () => {
+    const path = join(root, 'two-writers');
+    for (let round = 0; round < 3; round++) {
+      const results = await Promise.all([
+        crashRound(path, 'flushed', 50 + Math.floor(Math.random() * 300)),
+        crashRound(path, 'committed', 50 + Math.floor(Math.random() * 300)),
+      ]);
+      for (const result of results) {
+        expect(result.acks).toBeGreaterThan(0);
+        const storage = new LmdbStorage({ path, prefix: result.prefix });
+        try {
+          await storage.whenReady();
+          for (const [key, history] of result.histories) {
+            expect(allowedValues(history, result.acked))
+              .withContext(`round ${round}, ${result.prefix}${key}`)
+              .toContain(JSON.stringify(await storage.get(key)));
+          }
+        } finally {
+          await storage.close();
+        }
+      }
+    }
+  }, 120_000);
 });
