@@ -88,7 +88,8 @@ export class LmdbStorage extends BaseConnector {
     let env: RootDatabase;
     try {
       ensureDirectory(path);
-      env = open({ path, maxDbs: 4 });
+      // noSubdir: lmdb would otherwise take a path with an extension (`records.db`) for a file.
+      env = open({ path, maxDbs: 4, noSubdir: false });
     } catch (err) {
       return Promise.reject(openError(path, err));
     }
