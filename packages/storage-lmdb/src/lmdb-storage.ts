@@ -9,13 +9,16 @@ import {
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mergeOptions, resolveSettings, type LmdbSettings, type LmdbStorageOptions } from './options';
 import {
-  FORMAT_EXPIRING,
+  EXPIRING_HEADER_BYTES,
+  asBuffer,
+  dataStart,
   encodeKey,
   encodeRecord,
   expiryIndexEnd,
   expiryIndexKey,
+  hasExpired,
   readExpiryIndexKey,
-  readHeader,
+  versionOf,
 } from './record';
 
 export const LMDB_STORAGE_VERSION = '0.1.0';
@@ -115,10 +118,10 @@ export class LmdbStorage extends BaseConnector {
   }
 
   protected override _head(key: string): Promise<number | null> {
-    const stored = this.db().getBinaryFast(encodeKey(key));
+    const stored = readStored(this.db(), encodeKey(key));
     if (stored === undefined) return Promise.resolve(null);
-    const header = readHeader(stored, key);
-    return Promise.resolve(isExpired(header.expiresAt, Date.now()) ? null : header.version);
+    dataStart(stored, key);
+    return Promise.resolve(hasExpired(stored, Date.now()) ? null : versionOf(stored));
   }
 
   protected override _getMany(keys: string[]): Promise<(ReadRecord | null)[]> {
@@ -130,10 +133,10 @@ export class LmdbStorage extends BaseConnector {
     const now = Date.now();
     return Promise.resolve(
       keys.map((key) => {
-        const stored = records.getBinaryFast(encodeKey(key));
+        const stored = readStored(records, encodeKey(key));
         if (stored === undefined) return null;
-        const header = readHeader(stored, key);
-        return isExpired(header.expiresAt, now) ? null : header.version;
+        dataStart(stored, key);
+        return hasExpired(stored, now) ? null : versionOf(stored);
       }),
     );
   }
@@ -171,11 +174,11 @@ export class LmdbStorage extends BaseConnector {
     // The callback runs inside lmdb's write transaction: the check and the write are one atomic
     // step, also against other processes writing the same directory.
     const written = records.transaction(() => {
-      const stored = records.getBinaryFast(storedKey);
+      const stored = readStored(records, storedKey);
       let current: number | null = null;
       if (stored !== undefined) {
-        const header = readHeader(stored, key);
-        if (!isExpired(header.expiresAt, Date.now())) current = header.version;
+        dataStart(stored, key);
+        if (!hasExpired(stored, Date.now())) current = versionOf(stored);
       }
       if (current !== expectedVersion) return false;
       if (expiresAt > 0) expiry.putSync(expiryIndexKey(expiresAt, storedKey), EMPTY);
@@ -229,11 +232,13 @@ export class LmdbStorage extends BaseConnector {
           let count = 0;
           for (const indexKey of due) {
             const { storedKey } = readExpiryIndexKey(indexKey);
-            const stored = records.getBinaryFast(storedKey);
+            const stored = readStored(records, storedKey);
+            // Only a record of ours that is still expired (one rewritten since is kept; bytes
+            // another program wrote are left for reads to report as CORRUPT).
             if (
               stored !== undefined &&
-              stored[0] === FORMAT_EXPIRING &&
-              isExpired(readHeader(stored, storedKey.toString('utf8')).expiresAt, now)
+              stored.byteLength >= EXPIRING_HEADER_BYTES &&
+              hasExpired(stored, now)
             ) {
               records.removeSync(storedKey);
               count++;
@@ -253,12 +258,12 @@ export class LmdbStorage extends BaseConnector {
   }
 
   private read(key: string): ReadRecord | null {
-    const stored = this.db().getBinaryFast(encodeKey(key));
+    const stored = readStored(this.db(), encodeKey(key));
     if (stored === undefined) return null;
-    const header = readHeader(stored, key);
-    if (isExpired(header.expiresAt, Date.now())) return null;
+    const start = dataStart(stored, key);
+    if (hasExpired(stored, Date.now())) return null;
     // The buffer is lmdb's, reused by the next read: decode now (a fresh value per call).
-    return { version: header.version, value: this.codec.decode(stored.subarray(header.dataStart)) };
+    return { version: versionOf(stored), value: this.codec.decode(stored.subarray(start)) };
   }
 
   /** Queues a put of the record (and, with a TTL, its expiry index entry first). */
@@ -289,8 +294,13 @@ export class LmdbStorage extends BaseConnector {
   }
 }
 
-function isExpired(expiresAt: number, now: number): boolean {
-  return expiresAt > 0 && expiresAt <= now;
+/**
+ * The stored bytes of a key, valid until the next read. lmdb's `getBinaryFast` returns a Buffer,
+ * except for large values (a plain Uint8Array): a Buffer over the same bytes either way.
+ */
+function readStored(db: Bytes, storedKey: Buffer): Buffer | undefined {
+  const found = db.getBinaryFast(storedKey);
+  return found === undefined ? undefined : asBuffer(found);
 }
 
 /**
