@@ -53,6 +53,7 @@ type Bytes = Database<Buffer, Buffer>;
  */
 export class LmdbStorage extends BaseConnector {
   readonly settings: Readonly<LmdbSettings>;
+  private environment: Environment | null = null;
   private env: RootDatabase | null = null;
   private records: Bytes | null = null;
   private expiry: Bytes | null = null;
@@ -87,23 +88,16 @@ export class LmdbStorage extends BaseConnector {
   }
 
   protected _open(): Promise<void> {
-    const path = this.settings.path;
-    let env: RootDatabase;
+    let environment: Environment;
     try {
-      ensureDirectory(path);
-      // noSubdir: lmdb would otherwise take a path with an extension (`records.db`) for a file.
-      env = open({ path, maxDbs: 4, noSubdir: false });
+      environment = acquireEnvironment(this.settings.path);
     } catch (err) {
-      return Promise.reject(openError(path, err));
+      return Promise.reject(openError(this.settings.path, err));
     }
-    try {
-      this.records = env.openDB<Buffer, Buffer>(RECORDS_DB, { encoding: 'binary', keyEncoding: 'binary' });
-      this.expiry = env.openDB<Buffer, Buffer>(EXPIRY_DB, { encoding: 'binary', keyEncoding: 'binary' });
-    } catch (err) {
-      void env.close().catch(() => undefined);
-      return Promise.reject(openError(path, err));
-    }
-    this.env = env;
+    this.environment = environment;
+    this.env = environment.env;
+    this.records = environment.records;
+    this.expiry = environment.expiry;
     if (this.settings.sweepIntervalMs > 0) {
       this.sweepTimer = setInterval(() => {
         this.sweepExpired().catch((err: unknown) => this.reportError(err));
@@ -192,9 +186,9 @@ export class LmdbStorage extends BaseConnector {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
     await this.sweeping?.catch(() => undefined);
-    const env = this.env;
-    this.env = this.records = this.expiry = null;
-    if (env) await env.close();
+    const environment = this.environment;
+    this.environment = this.env = this.records = this.expiry = null;
+    if (environment) await releaseEnvironment(environment);
   }
 
   /**
@@ -292,6 +286,54 @@ export class LmdbStorage extends BaseConnector {
     });
     return Promise.all([write, flushed]).then(([result]) => result);
   }
+}
+
+/**
+ * One lmdb environment per directory in a process, shared by every LmdbStorage on it: each then
+ * reads the others' writes at once (lmdb renews a reader's snapshot of writes made through other
+ * environments only on a zero-delay timer), and their writes share one write queue and batches.
+ */
+interface Environment {
+  readonly path: string;
+  readonly env: RootDatabase;
+  readonly records: Bytes;
+  readonly expiry: Bytes;
+  users: number;
+}
+
+const environments = new Map<string, Environment>();
+
+function acquireEnvironment(path: string): Environment {
+  const existing = environments.get(path);
+  if (existing) {
+    existing.users++;
+    return existing;
+  }
+  ensureDirectory(path);
+  // noSubdir: lmdb would otherwise take a path with an extension (`records.db`) for a file.
+  const env = open({ path, maxDbs: 4, noSubdir: false });
+  let environment: Environment;
+  try {
+    environment = {
+      path,
+      env,
+      records: env.openDB<Buffer, Buffer>(RECORDS_DB, { encoding: 'binary', keyEncoding: 'binary' }),
+      expiry: env.openDB<Buffer, Buffer>(EXPIRY_DB, { encoding: 'binary', keyEncoding: 'binary' }),
+      users: 1,
+    };
+  } catch (err) {
+    void env.close().catch(() => undefined);
+    throw err;
+  }
+  environments.set(path, environment);
+  return environment;
+}
+
+/** Closes the environment when its last user lets go (lmdb finishes queued writes first). */
+async function releaseEnvironment(environment: Environment): Promise<void> {
+  if (--environment.users > 0) return;
+  if (environments.get(environment.path) === environment) environments.delete(environment.path);
+  await environment.env.close();
 }
 
 /**
