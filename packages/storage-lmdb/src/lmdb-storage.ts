@@ -266,9 +266,11 @@ export class LmdbStorage extends BaseConnector {
     if (ttl > 0) {
       const expiresAt = Date.now() + ttl;
       // The index entry is queued first: a crash between the two leaves an entry the sweep drops,
-      // never an expiring record the sweep does not know about.
-      void this.expiry!.put(expiryIndexKey(expiresAt, storedKey), EMPTY);
-      return records.put(storedKey, encodeRecord(record.version, record.data, expiresAt));
+      // never an expiring record the sweep does not know about. The write is done when both are
+      // (and fails, never unhandled, if either does).
+      const indexed = this.expiry!.put(expiryIndexKey(expiresAt, storedKey), EMPTY);
+      const written = records.put(storedKey, encodeRecord(record.version, record.data, expiresAt));
+      return Promise.all([indexed, written]).then(([, result]) => result);
     }
     return records.put(storedKey, encodeRecord(record.version, record.data, 0));
   }
