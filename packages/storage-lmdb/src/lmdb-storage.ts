@@ -9,13 +9,16 @@ import {
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mergeOptions, resolveSettings, type LmdbSettings, type LmdbStorageOptions } from './options';
 import {
-  FORMAT_EXPIRING,
+  EXPIRING_HEADER_BYTES,
+  asBuffer,
+  dataStart,
   encodeKey,
   encodeRecord,
   expiryIndexEnd,
   expiryIndexKey,
+  hasExpired,
   readExpiryIndexKey,
-  readHeader,
+  versionOf,
 } from './record';
 
 export const LMDB_STORAGE_VERSION = '0.1.0';
@@ -50,6 +53,7 @@ type Bytes = Database<Buffer, Buffer>;
  */
 export class LmdbStorage extends BaseConnector {
   readonly settings: Readonly<LmdbSettings>;
+  private environment: Environment | null = null;
   private env: RootDatabase | null = null;
   private records: Bytes | null = null;
   private expiry: Bytes | null = null;
@@ -84,22 +88,16 @@ export class LmdbStorage extends BaseConnector {
   }
 
   protected _open(): Promise<void> {
-    const path = this.settings.path;
-    let env: RootDatabase;
+    let environment: Environment;
     try {
-      ensureDirectory(path);
-      env = open({ path, maxDbs: 4 });
+      environment = acquireEnvironment(this.settings.path);
     } catch (err) {
-      return Promise.reject(openError(path, err));
+      return Promise.reject(openError(this.settings.path, err));
     }
-    try {
-      this.records = env.openDB<Buffer, Buffer>(RECORDS_DB, { encoding: 'binary', keyEncoding: 'binary' });
-      this.expiry = env.openDB<Buffer, Buffer>(EXPIRY_DB, { encoding: 'binary', keyEncoding: 'binary' });
-    } catch (err) {
-      void env.close().catch(() => undefined);
-      return Promise.reject(openError(path, err));
-    }
-    this.env = env;
+    this.environment = environment;
+    this.env = environment.env;
+    this.records = environment.records;
+    this.expiry = environment.expiry;
     if (this.settings.sweepIntervalMs > 0) {
       this.sweepTimer = setInterval(() => {
         this.sweepExpired().catch((err: unknown) => this.reportError(err));
@@ -114,10 +112,10 @@ export class LmdbStorage extends BaseConnector {
   }
 
   protected override _head(key: string): Promise<number | null> {
-    const stored = this.db().getBinaryFast(encodeKey(key));
+    const stored = readStored(this.db(), encodeKey(key));
     if (stored === undefined) return Promise.resolve(null);
-    const header = readHeader(stored, key);
-    return Promise.resolve(isExpired(header.expiresAt, Date.now()) ? null : header.version);
+    dataStart(stored, key);
+    return Promise.resolve(hasExpired(stored, Date.now()) ? null : versionOf(stored));
   }
 
   protected override _getMany(keys: string[]): Promise<(ReadRecord | null)[]> {
@@ -129,10 +127,10 @@ export class LmdbStorage extends BaseConnector {
     const now = Date.now();
     return Promise.resolve(
       keys.map((key) => {
-        const stored = records.getBinaryFast(encodeKey(key));
+        const stored = readStored(records, encodeKey(key));
         if (stored === undefined) return null;
-        const header = readHeader(stored, key);
-        return isExpired(header.expiresAt, now) ? null : header.version;
+        dataStart(stored, key);
+        return hasExpired(stored, now) ? null : versionOf(stored);
       }),
     );
   }
@@ -170,11 +168,11 @@ export class LmdbStorage extends BaseConnector {
     // The callback runs inside lmdb's write transaction: the check and the write are one atomic
     // step, also against other processes writing the same directory.
     const written = records.transaction(() => {
-      const stored = records.getBinaryFast(storedKey);
+      const stored = readStored(records, storedKey);
       let current: number | null = null;
       if (stored !== undefined) {
-        const header = readHeader(stored, key);
-        if (!isExpired(header.expiresAt, Date.now())) current = header.version;
+        dataStart(stored, key);
+        if (!hasExpired(stored, Date.now())) current = versionOf(stored);
       }
       if (current !== expectedVersion) return false;
       if (expiresAt > 0) expiry.putSync(expiryIndexKey(expiresAt, storedKey), EMPTY);
@@ -188,9 +186,9 @@ export class LmdbStorage extends BaseConnector {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
     await this.sweeping?.catch(() => undefined);
-    const env = this.env;
-    this.env = this.records = this.expiry = null;
-    if (env) await env.close();
+    const environment = this.environment;
+    this.environment = this.env = this.records = this.expiry = null;
+    if (environment) await releaseEnvironment(environment);
   }
 
   /**
@@ -228,11 +226,13 @@ export class LmdbStorage extends BaseConnector {
           let count = 0;
           for (const indexKey of due) {
             const { storedKey } = readExpiryIndexKey(indexKey);
-            const stored = records.getBinaryFast(storedKey);
+            const stored = readStored(records, storedKey);
+            // Only a record of ours that is still expired (one rewritten since is kept; bytes
+            // another program wrote are left for reads to report as CORRUPT).
             if (
               stored !== undefined &&
-              stored[0] === FORMAT_EXPIRING &&
-              isExpired(readHeader(stored, storedKey.toString('utf8')).expiresAt, now)
+              stored.byteLength >= EXPIRING_HEADER_BYTES &&
+              hasExpired(stored, now)
             ) {
               records.removeSync(storedKey);
               count++;
@@ -252,12 +252,12 @@ export class LmdbStorage extends BaseConnector {
   }
 
   private read(key: string): ReadRecord | null {
-    const stored = this.db().getBinaryFast(encodeKey(key));
+    const stored = readStored(this.db(), encodeKey(key));
     if (stored === undefined) return null;
-    const header = readHeader(stored, key);
-    if (isExpired(header.expiresAt, Date.now())) return null;
+    const start = dataStart(stored, key);
+    if (hasExpired(stored, Date.now())) return null;
     // The buffer is lmdb's, reused by the next read: decode now (a fresh value per call).
-    return { version: header.version, value: this.codec.decode(stored.subarray(header.dataStart)) };
+    return { version: versionOf(stored), value: this.codec.decode(stored.subarray(start)) };
   }
 
   /** Queues a put of the record (and, with a TTL, its expiry index entry first). */
@@ -266,9 +266,11 @@ export class LmdbStorage extends BaseConnector {
     if (ttl > 0) {
       const expiresAt = Date.now() + ttl;
       // The index entry is queued first: a crash between the two leaves an entry the sweep drops,
-      // never an expiring record the sweep does not know about.
-      void this.expiry!.put(expiryIndexKey(expiresAt, storedKey), EMPTY);
-      return records.put(storedKey, encodeRecord(record.version, record.data, expiresAt));
+      // never an expiring record the sweep does not know about. The write is done when both are
+      // (and fails, never unhandled, if either does).
+      const indexed = this.expiry!.put(expiryIndexKey(expiresAt, storedKey), EMPTY);
+      const written = records.put(storedKey, encodeRecord(record.version, record.data, expiresAt));
+      return Promise.all([indexed, written]).then(([, result]) => result);
     }
     return records.put(storedKey, encodeRecord(record.version, record.data, 0));
   }
@@ -288,8 +290,61 @@ export class LmdbStorage extends BaseConnector {
   }
 }
 
-function isExpired(expiresAt: number, now: number): boolean {
-  return expiresAt > 0 && expiresAt <= now;
+/**
+ * One lmdb environment per directory in a process, shared by every LmdbStorage on it: each then
+ * reads the others' writes at once (lmdb renews a reader's snapshot of writes made through other
+ * environments only on a zero-delay timer), and their writes share one write queue and batches.
+ */
+interface Environment {
+  readonly path: string;
+  readonly env: RootDatabase;
+  readonly records: Bytes;
+  readonly expiry: Bytes;
+  users: number;
+}
+
+const environments = new Map<string, Environment>();
+
+function acquireEnvironment(path: string): Environment {
+  const existing = environments.get(path);
+  if (existing) {
+    existing.users++;
+    return existing;
+  }
+  ensureDirectory(path);
+  // noSubdir: lmdb would otherwise take a path with an extension (`records.db`) for a file.
+  const env = open({ path, maxDbs: 4, noSubdir: false });
+  let environment: Environment;
+  try {
+    environment = {
+      path,
+      env,
+      records: env.openDB<Buffer, Buffer>(RECORDS_DB, { encoding: 'binary', keyEncoding: 'binary' }),
+      expiry: env.openDB<Buffer, Buffer>(EXPIRY_DB, { encoding: 'binary', keyEncoding: 'binary' }),
+      users: 1,
+    };
+  } catch (err) {
+    void env.close().catch(() => undefined);
+    throw err;
+  }
+  environments.set(path, environment);
+  return environment;
+}
+
+/** Closes the environment when its last user lets go (lmdb finishes queued writes first). */
+async function releaseEnvironment(environment: Environment): Promise<void> {
+  if (--environment.users > 0) return;
+  if (environments.get(environment.path) === environment) environments.delete(environment.path);
+  await environment.env.close();
+}
+
+/**
+ * The stored bytes of a key, valid until the next read. lmdb's `getBinaryFast` returns a Buffer,
+ * except for large values (a plain Uint8Array): a Buffer over the same bytes either way.
+ */
+function readStored(db: Bytes, storedKey: Buffer): Buffer | undefined {
+  const found = db.getBinaryFast(storedKey);
+  return found === undefined ? undefined : asBuffer(found);
 }
 
 /**

@@ -26,6 +26,8 @@ export const FORMAT_PLAIN = 0x01;
 export const FORMAT_EXPIRING = 0x02;
 const HEADER_PLAIN = 9;
 const HEADER_EXPIRING = 17;
+/** Size of the header of a record with an expiry. */
+export const EXPIRING_HEADER_BYTES = HEADER_EXPIRING;
 
 export function encodeKey(key: string): Buffer {
   return Buffer.from(key, 'utf8');
@@ -42,16 +44,19 @@ export function encodeRecord(version: number, data: Uint8Array, expiresAt: numbe
   return out;
 }
 
-/** A stored record's header. `dataStart` is where the codec's bytes begin. */
-export interface RecordHeader {
-  version: number;
-  /** 0: none. */
-  expiresAt: number;
-  dataStart: number;
+/**
+ * lmdb's `getBinaryFast` returns a Buffer, except for large values (a plain Uint8Array over the
+ * memory map): this gives a Buffer over the same bytes either way, copying nothing.
+ */
+export function asBuffer(stored: Uint8Array): Buffer {
+  return Buffer.isBuffer(stored) ? stored : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
 }
 
-/** Reads the header of a stored value; CORRUPT for bytes this connector did not write. */
-export function readHeader(stored: Uint8Array, key: string): RecordHeader {
+/**
+ * Where the codec's bytes begin in a stored value (9, or 17 when an expiry is stored), checking
+ * the format: CORRUPT for bytes this connector did not write.
+ */
+export function dataStart(stored: Buffer, key: string): number {
   const format = stored[0];
   const size = format === FORMAT_PLAIN ? HEADER_PLAIN : format === FORMAT_EXPIRING ? HEADER_EXPIRING : 0;
   if (size === 0 || stored.byteLength < size) {
@@ -61,14 +66,17 @@ export function readHeader(stored: Uint8Array, key: string): RecordHeader {
       { details: { key } },
     );
   }
-  const view = Buffer.isBuffer(stored)
-    ? stored
-    : Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength);
-  return {
-    version: view.readDoubleLE(1),
-    expiresAt: size === HEADER_EXPIRING ? view.readDoubleLE(9) : 0,
-    dataStart: size,
-  };
+  return size;
+}
+
+/** The stored version (after `dataStart` checked the format). */
+export function versionOf(stored: Buffer): number {
+  return stored.readDoubleLE(1);
+}
+
+/** True when the stored record carries an expiry that has passed (after `dataStart`). */
+export function hasExpired(stored: Buffer, now: number): boolean {
+  return stored[0] === FORMAT_EXPIRING && stored.readDoubleLE(9) <= now;
 }
 
 /** Key of a record's entry in the expiry index. */

@@ -1,11 +1,14 @@
 /**
  * Child process of the SIGKILL crash test (lmdb-crash.spec.ts). It writes a burst through
  * LmdbStorage — sets, overwrites, deletes and small setBulks over a few hundred keys, 64
- * operations in flight — and reports on stdout each write before it is issued
- * (`try <op> <key> <json>`, one line per key) and once it is acknowledged (`ack <op>`). Writes to
- * a pipe are synchronous on Linux, so a line is in the pipe before the next step. The parent
- * kills it with SIGKILL at a random moment; nothing here gets a chance to flush or close.
+ * operations in flight — and logs each write before it is issued (`try <op> <key> <json>`, one
+ * line per key) and once it is acknowledged (`ack <op>`). The log is a file written with
+ * `fs.writeSync`: each line is in the file (the OS's page cache, which SIGKILL does not touch)
+ * before the next step. (Not stdout: a pipe to the parent is written asynchronously, and lines
+ * Node still holds when the process is killed are lost, so the parent would miss writes that
+ * happened.) The parent kills it at a random moment; nothing here gets a chance to flush or close.
  */
+import { openSync, writeSync } from 'node:fs';
 import type { JsonValue } from '@connector-kit/connector-core';
 import { LmdbStorage, type LmdbDurability } from '@connector-kit/storage-lmdb';
 
@@ -20,9 +23,10 @@ const storage = new LmdbStorage({
 });
 storage.on('error', (err: Error) => process.stderr.write(`crash-child error: ${err.message}\n`));
 
+const log = openSync(process.env.LMDB_CRASH_LOG!, 'a');
 let nextOp = 0;
 const say = (line: string): void => {
-  process.stdout.write(`${line}\n`);
+  writeSync(log, `${line}\n`);
 };
 
 /** One write: a set (some with an hour's TTL), a delete, or a setBulk of 4 keys. */
@@ -50,12 +54,17 @@ async function writeOne(): Promise<void> {
 
 async function main(): Promise<void> {
   await storage.whenReady();
-  say('ready');
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      for (;;) await writeOne();
-    }),
-  );
+  let started = false;
+  const writer = async (): Promise<void> => {
+    for (;;) {
+      await writeOne();
+      if (!started) {
+        started = true;
+        process.stdout.write('started\n'); // only tells the parent when to start its kill timer
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, writer));
 }
 
 main().catch((err: unknown) => {

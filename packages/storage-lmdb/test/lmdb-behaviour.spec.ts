@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectorError } from '@connector-kit/connector-core';
@@ -65,6 +65,16 @@ describe('LmdbStorage behaviour', () => {
     await storage.compareAndSet(key, 'cas', { expectedVersion: 0, version: 1, ttl: 60_000 });
     expect<unknown>(await storage.getEntry(key)).toEqual({ value: 'cas', version: 1 });
     await expectCode(storage.set(`${key}k`, 1), 'INVALID_KEY');
+  });
+
+  it('takes a path with a dot for a directory (lmdb alone would make it a file)', async () => {
+    const storage = make('records.v2.db');
+    await storage.whenReady();
+    await storage.set('k', 'v');
+    await storage.close();
+    const again = make('records.v2.db');
+    expect<unknown>(await again.get('k')).toBe('v');
+    expect(readdirSync(join(root, 'records.v2.db')).sort()).toEqual(['data.mdb', 'lock.mdb']);
   });
 
   it('sweeps expired records off disk, keeping those rewritten since', async () => {

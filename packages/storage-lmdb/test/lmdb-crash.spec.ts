@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { LmdbStorage, type LmdbDurability } from '@connector-kit/storage-lmdb';
 
 /** Every write of one key in issue order, and which were acknowledged. */
@@ -19,27 +18,37 @@ interface Round {
 
 /**
  * Runs the crash child against `path` under a fresh prefix and SIGKILLs it `killAfterMs` after
- * its first acknowledgement. Returns what it reported: every line already in the pipe when the
- * signal lands is read.
+ * its first acknowledgement; then reads its log (every line it wrote before the signal).
  */
 async function crashRound(path: string, durability: LmdbDurability, killAfterMs: number): Promise<Round> {
   const prefix = `round-${Date.now()}-${Math.random().toString(36).slice(2, 8)}:`;
+  const logFile = join(path, `${prefix.slice(0, -1)}.log`);
+  mkdirSync(path, { recursive: true });
   const child = spawn(process.execPath, [join(__dirname, 'crash-child.js')], {
     env: {
       ...process.env,
       LMDB_CRASH_PATH: path,
       LMDB_CRASH_PREFIX: prefix,
       LMDB_CRASH_DURABILITY: durability,
+      LMDB_CRASH_LOG: logFile,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const round: Round = { prefix, histories: new Map(), acked: new Set(), acks: 0 };
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_c, s) => resolve(s)));
-  const lines = createInterface({ input: child.stdout });
-  const drained = new Promise<void>((resolve) => lines.once('close', () => resolve()));
   let timer: NodeJS.Timeout | undefined;
   const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  lines.on('line', (line) => {
+  child.stdout.once('data', () => {
+    timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  });
+  child.stdout.resume();
+  const signal = await exited;
+  clearTimeout(timer);
+  clearTimeout(guard);
+  expect(signal).withContext('the child was killed, not ended').toBe('SIGKILL');
+  const round: Round = { prefix, histories: new Map(), acked: new Set(), acks: 0 };
+  const text = readFileSync(logFile, 'utf8');
+  // The last line may be cut short by the kill: only whole lines count.
+  for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
     const [kind, opText, key, ...rest] = line.split(' ');
     if (kind === 'try') {
       let history = round.histories.get(key!);
@@ -47,14 +56,9 @@ async function crashRound(path: string, durability: LmdbDurability, killAfterMs:
       history.writes.push({ op: Number(opText), json: rest.join(' ') });
     } else if (kind === 'ack') {
       round.acked.add(Number(opText));
-      if (round.acks++ === 0) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      round.acks++;
     }
-  });
-  const signal = await exited;
-  await drained;
-  clearTimeout(timer);
-  clearTimeout(guard);
-  expect(signal).withContext('the child was killed, not ended').toBe('SIGKILL');
+  }
   return round;
 }
 
