@@ -6,10 +6,13 @@
  * An example is any fenced block that names a kit package as a plugin `path:`. It must be YAML
  * (deepstream's config format) and address its backends at their documented local defaults
  * (127.0.0.1:6379 Redis, 127.0.0.1:11211 Memcached, 127.0.0.1:27017 MongoDB, 127.0.0.1:8000
- * DynamoDB Local); the test replaces exactly those addresses with its servers' and appends only
- * its endpoint list (harness.ts). A block that cannot be run this way fails its spec.
+ * DynamoDB Local) and, for the embedded LMDB storage, its documented directory
+ * (/var/lib/deepstream/records); the test replaces exactly those with its servers' addresses and
+ * a fresh temporary directory, and appends only its endpoint list (harness.ts). A block that
+ * cannot be run this way fails its spec.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createConnector, type Connector } from '@connector-kit/connector-core';
 import { randomKey, useService, type ServiceFixture } from '@connector-kit/test-suite';
@@ -64,6 +67,9 @@ export function deepstreamBlocks(file: string): ConfigBlock[] {
 
 const BLOCKS = markdownFiles(REPO_ROOT).flatMap(deepstreamBlocks);
 
+/** The LMDB directory the examples document; each run gets a temporary one instead. */
+const LMDB_DOCUMENTED_PATH = '/var/lib/deepstream/records';
+
 /** deepstream's own reading of a config file: `#` stripping, `${VAR}` substitution, defaults. */
 async function deepstreamReads(file: string): Promise<Record<string, unknown>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -96,7 +102,7 @@ describe('deepstream config examples in the Markdown files', () => {
     ['127.0.0.1:8000', dynamodb, (f) => new URL(new URL(f.url).searchParams.get('endpoint')!).host],
   ];
 
-  it('there are examples to check (the four backend packages and connector-core document one each)', () => {
+  it('there are examples to check (the five backend packages and connector-core document one each)', () => {
     const files = new Set(BLOCKS.map((b) => b.file));
     for (const pkg of [
       'connector-core',
@@ -104,6 +110,7 @@ describe('deepstream config examples in the Markdown files', () => {
       'cache-memcached',
       'storage-mongodb',
       'storage-dynamodb',
+      'storage-lmdb',
     ]) {
       expect(files.has(`packages/${pkg}/README.md`))
         .withContext(`packages/${pkg}/README.md has a deepstream config block`)
@@ -128,6 +135,8 @@ describe('deepstream config examples in the Markdown files', () => {
       for (const [address, fixture, hostOf] of DEFAULTS) {
         if (text.includes(address)) text = text.split(address).join(hostOf(fixture));
       }
+      const lmdbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'readme-lmdb-'));
+      text = text.split(LMDB_DOCUMENTED_PATH).join(lmdbDir);
       const launched = DEFAULTS.filter(([address]) => block.text.includes(address)).map(([, f, hostOf]) =>
         hostOf(f),
       );
@@ -159,16 +168,24 @@ describe('deepstream config examples in the Markdown files', () => {
       let client: TestClient | undefined;
       try {
         for (const role of tiers) {
-          const { options = {} } = config[role] as PluginSection;
-          if (typeof options.url !== 'string') continue; // the in-process memory cache
-          const { url, ...rest } = options;
-          const reader = createConnector(url, rest);
+          const section = config[role] as PluginSection;
+          const { options = {} } = section;
+          let reader: Connector;
+          if (section.path === '@connector-kit/storage-lmdb') {
+            // LMDB lets another process open the same directory: read what the server wrote.
+            const { path: dir, ...rest } = options;
+            expect(dir).withContext('an LMDB example uses the documented directory').toBe(lmdbDir);
+            reader = createConnector(`lmdb://${String(dir)}`, rest);
+          } else if (typeof options.url === 'string') {
+            const { url, ...rest } = options;
+            reader = createConnector(url, rest);
+          } else continue; // the in-process memory cache
           reader.on('error', () => undefined);
           readers.push([role, reader]);
           await reader.whenReady(); // e.g. createTable: true creates the table before the server needs it
         }
         expect(readers.length)
-          .withContext('the example names at least one backend outside the server process')
+          .withContext('the example names at least one backend the test can read directly')
           .toBeGreaterThan(0);
         server = await startDeepstream(file);
         for (const role of tiers) {
@@ -195,6 +212,7 @@ describe('deepstream config examples in the Markdown files', () => {
         client?.close();
         await server?.stop();
         await Promise.all(readers.map(([, r]) => r.close()));
+        fs.rmSync(lmdbDir, { recursive: true, force: true });
       }
     }, 90_000);
   }

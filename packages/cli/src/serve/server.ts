@@ -103,10 +103,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const services = server.getServices();
   // The connectors go into deepstream's own cache and storage slots, so every record read and
   // write goes through the kit (deepstream does the tiering: cache first, then storage).
+  // Only the logger is handed on: a plugin that finds deepstream's cache and storage services
+  // already built takes itself for a `plugins:` entry and refuses to run.
   const CachePlugin = deepstreamPluginFor(() => cache);
   const StoragePlugin = deepstreamPluginFor(() => storage);
-  server.set('cache', new CachePlugin({}, services));
-  server.set('storage', new StoragePlugin({}, services));
+  server.set('cache', new CachePlugin({}, { logger: services.logger }));
+  server.set('storage', new StoragePlugin({}, { logger: services.logger }));
 
   await new Promise<void>((resolve, reject) => {
     const onFatal = (): void => {
