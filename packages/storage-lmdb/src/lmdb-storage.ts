@@ -111,11 +111,17 @@ export class LmdbStorage extends BaseConnector {
     return Promise.resolve(this.read(key));
   }
 
+  /** Reads complete in this thread (from the memory map): the base class uses these directly. */
+  protected override _getNow(key: string): ReadRecord | null {
+    return this.read(key);
+  }
+
   protected override _head(key: string): Promise<number | null> {
-    const stored = readStored(this.db(), encodeKey(key));
-    if (stored === undefined) return Promise.resolve(null);
-    dataStart(stored, key);
-    return Promise.resolve(hasExpired(stored, Date.now()) ? null : versionOf(stored));
+    return Promise.resolve(this.headNow(key));
+  }
+
+  protected override _headNow(key: string): number | null {
+    return this.headNow(key);
   }
 
   protected override _getMany(keys: string[]): Promise<(ReadRecord | null)[]> {
@@ -249,6 +255,13 @@ export class LmdbStorage extends BaseConnector {
   private db(): Bytes {
     if (!this.records) throw new ConnectorError('CLOSED', `The LMDB environment at ${this.path} is closed`);
     return this.records;
+  }
+
+  private headNow(key: string): number | null {
+    const stored = readStored(this.db(), encodeKey(key));
+    if (stored === undefined) return null;
+    dataStart(stored, key);
+    return hasExpired(stored, Date.now()) ? null : versionOf(stored);
   }
 
   private read(key: string): ReadRecord | null {

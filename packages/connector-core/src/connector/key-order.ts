@@ -32,6 +32,11 @@ export class KeyOrder {
     return result;
   }
 
+  /** True when a write of `key` is in progress. */
+  has(key: string): boolean {
+    return this.tails.size > 0 && this.tails.has(key);
+  }
+
   /** Keys with a write in progress. */
   get size(): number {
     return this.tails.size;
