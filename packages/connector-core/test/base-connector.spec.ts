@@ -50,6 +50,15 @@ describe('BaseConnector machinery', () => {
     await c.close();
   });
 
+  it('a write that timed out still holds its key until it settles: a later read sees it', async () => {
+    const c = new ScriptedConnector({ logger: quiet, operationTimeoutMs: 150 });
+    await c.set('k', 'old');
+    c.setDelay = (_k, r) => (r.value === 'slow' ? 220 : 0);
+    await expectCode(c.set('k', 'slow'), 'TIMEOUT');
+    expect<unknown>(await c.get('k')).toBe('slow');
+    await c.close();
+  });
+
   it('passes ConnectorErrors from drivers through unchanged', async () => {
     const c = new ScriptedConnector({ logger: quiet });
     await expectCode(c.set('k', 'conflict'), 'CONFLICT');

@@ -17,6 +17,7 @@ import {
   expiryIndexEnd,
   expiryIndexKey,
   hasExpired,
+  hasExpiredNow,
   readExpiryIndexKey,
   versionOf,
 } from './record';
@@ -261,14 +262,14 @@ export class LmdbStorage extends BaseConnector {
     const stored = readStored(this.db(), encodeKey(key));
     if (stored === undefined) return null;
     dataStart(stored, key);
-    return hasExpired(stored, Date.now()) ? null : versionOf(stored);
+    return hasExpiredNow(stored) ? null : versionOf(stored);
   }
 
   private read(key: string): ReadRecord | null {
     const stored = readStored(this.db(), encodeKey(key));
     if (stored === undefined) return null;
     const start = dataStart(stored, key);
-    if (hasExpired(stored, Date.now())) return null;
+    if (hasExpiredNow(stored)) return null;
     // The buffer is lmdb's, reused by the next read: decode now (a fresh value per call).
     return { version: versionOf(stored), value: this.codec.decode(stored.subarray(start)) };
   }

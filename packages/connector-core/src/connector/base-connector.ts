@@ -1004,9 +1004,23 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       }
       let promise: Promise<T>;
       try {
-        promise = this.preservesOrder ? work!() : this.keyOrder.run(keys, isWrite, work!);
+        promise = this.preservesOrder ? work!() : this.keyOrder.start(keys, isWrite, work!);
       } catch (err) {
         finish(err);
+        return;
+      }
+      if (isWrite && !this.preservesOrder) {
+        // The write holds its keys in the key order until it settles, even after a timeout.
+        promise.then(
+          (value) => {
+            this.keyOrder.settled(keys, promise);
+            finish(null, value);
+          },
+          (err: unknown) => {
+            this.keyOrder.settled(keys, promise);
+            finish(err);
+          },
+        );
         return;
       }
       promise.then(
