@@ -582,6 +582,40 @@ describe('BaseConnector with synchronous reads (_getNow, _headNow)', () => {
     await c.close();
   });
 
+  it('answers bulk reads synchronously when every key is idle, else in order behind the busy key', async () => {
+    const c = new SyncReadConnector({ logger: quiet });
+    await c.set('a', 1, { version: 1 });
+    await c.set('b', 2, { version: 2 });
+    expect<unknown>(await c.getBulk(['a', 'b', 'none'])).toEqual([1, 2, null]);
+    expect<unknown>(await c.getEntryBulk(['b'])).toEqual([{ value: 2, version: 2 }]);
+    expect(await c.headBulk(['a', 'none'])).toEqual([1, null]);
+    expect(c.nowCalls).toBe(6);
+    expect(c.asyncCalls).toBe(0);
+    expect(c.stats().operations).toEqual(
+      jasmine.objectContaining({ getBulk: 1, getEntryBulk: 1, headBulk: 1 }),
+    );
+    expect([c.stats().hits, c.stats().misses]).toEqual([3, 1]);
+    // 'b' has a write in flight: the whole bulk read waits for it and is delivered after it.
+    c.setDelay = () => 40;
+    const order: string[] = [];
+    const write = c.set('b', 3, { version: 3 }).then(() => order.push('set'));
+    const bulk = c.getBulk(['a', 'b']).then((v) => (order.push('getBulk'), v));
+    const heads = c.headBulk(['b']).then((v) => (order.push('headBulk'), v));
+    const [, values, versions] = await Promise.all([write, bulk, heads]);
+    expect<unknown>(values).toEqual([1, 3]);
+    expect(versions).toEqual([3]);
+    expect(order).toEqual(['set', 'getBulk', 'headBulk']);
+    expect(c.nowCalls).toBe(6);
+    // A key the hook cannot answer sends the whole read down the asynchronous path, counted once.
+    c.now = 'decline';
+    const before = c.stats().hits;
+    expect<unknown>(await c.getBulk(['a', 'b'])).toEqual([1, 3]);
+    expect(c.stats().hits).toBe(before + 2);
+    c.now = 'throw';
+    await expectCode(c.headBulk(['a']), 'BACKEND');
+    await c.close();
+  });
+
   it('takes the asynchronous path when the hook declines, before readiness and after close', async () => {
     const c = new SyncReadConnector({ logger: quiet });
     const early = c.get('k'); // not ready yet: waits, then reads through _get

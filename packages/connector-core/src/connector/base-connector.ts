@@ -173,11 +173,12 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
    * with, or `undefined` when it cannot answer now (the base class then calls `_get`). The base
    * class calls it only while ready and when no earlier operation of the key is in flight or
    * held, so every write issued before the read has settled; a throw fails the read as a
-   * rejection of `_get` would. `get`, `getEntry` and the bulk reads then need no timeout, no
-   * place in the completion order and no promise of the hook (see `answerNow`).
+   * rejection of `_get` would. `get`, `getEntry`, `getBulk` and `getEntryBulk` (when every key
+   * is idle and every key answers) then need no timeout, no place in the completion order and no
+   * promise of the hook (see `answerNow`).
    */
   protected _getNow?(key: string): ReadRecord | null | undefined;
-  /** Optional synchronous form of `_head`, under the same rules as `_getNow`. */
+  /** Optional synchronous form of `_head`, under the same rules as `_getNow` (`head`, `headBulk`). */
   protected _headNow?(key: string): number | null | undefined;
 
   /** Reads only the version. Default: reads the record. */
@@ -511,6 +512,17 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       return this.reject(operation, err, null, callback);
     }
     if (fullKeys.length === 0) return this.succeed<T[]>([], callback);
+    if (this._getNow !== undefined && this.areIdle(fullKeys)) {
+      const started = performance.now();
+      let values: T[] | null;
+      try {
+        const records = readAllNow(fullKeys, (k) => this._getNow!(k));
+        values = records === null ? null : records.map(convert);
+      } catch (err) {
+        return this.failNow(operation, started, err, callback);
+      }
+      if (values !== null) return this.answerNow(operation, started, values, callback);
+    }
     return this.run(
       operation,
       fullKeys,
@@ -559,6 +571,16 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       return this.reject('headBulk', err, null, callback);
     }
     if (fullKeys.length === 0) return this.succeed<(number | null)[]>([], callback);
+    if (this._headNow !== undefined && this.areIdle(fullKeys)) {
+      const started = performance.now();
+      let versions: (number | null)[] | null;
+      try {
+        versions = readAllNow(fullKeys, (k) => this._headNow!(k));
+      } catch (err) {
+        return this.failNow('headBulk', started, err, callback);
+      }
+      if (versions !== null) return this.answerNow('headBulk', started, versions, callback);
+    }
     return this.run(
       'headBulk',
       fullKeys,
@@ -858,6 +880,18 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     );
   }
 
+  /** `isIdle` for every key of a bulk read. */
+  private areIdle(fullKeys: readonly string[]): boolean {
+    if (!this.ready || this.closed) return false;
+    for (let i = 0; i < fullKeys.length; i++) {
+      const key = fullKeys[i]!;
+      if (!this.completionOrder.isIdle(key) || (!this.preservesOrder && this.keyOrder.has(key))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /**
    * Delivers a read answered synchronously: counted and timed like any operation, the outcome
    * settled at once. Nothing of its key was in flight or held (`isIdle`), so it is first in its
@@ -1046,6 +1080,20 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
 
 // Connectors on the base class store bytes another kit connector already encoded (see encoded-value.ts).
 markAcceptsEncodedValues(BaseConnector.prototype);
+
+/**
+ * Reads every key with a synchronous hook; null as soon as one cannot answer now (the bulk read
+ * then takes the asynchronous path, and nothing was counted yet).
+ */
+function readAllNow<R>(keys: readonly string[], readNow: (key: string) => R | undefined): R[] | null {
+  const results: R[] = new Array<R>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const result = readNow(keys[i]!);
+    if (result === undefined) return null;
+    results[i] = result;
+  }
+  return results;
+}
 
 function splitArgs(
   optionsOrCallback: SetOptions | Callback<void> | undefined,
