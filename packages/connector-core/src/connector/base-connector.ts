@@ -172,10 +172,13 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
    * (an in-process store, a memory-mapped file): the record a `_get` issued now would resolve
    * with, or `undefined` when it cannot answer now (the base class then calls `_get`). The base
    * class calls it only while ready and when no earlier operation of the key is in flight or
-   * held, so every write issued before the read has settled; a throw fails the read as a
-   * rejection of `_get` would. `get`, `getEntry`, `getBulk` and `getEntryBulk` (when every key
-   * is idle and every key answers) then need no timeout, no place in the completion order and no
-   * promise of the hook (see `answerNow`).
+   * held, so every write issued before the read has settled. (On a connector that declares
+   * `preservesOrder`, a tiered store's writes through `_write` or `_set` are not tracked by the
+   * base class: the answer must reflect them once handed over, as MemoryCache's synchronous
+   * store does, or the hook must return undefined while any is pending.) A throw fails the read
+   * as a rejection of `_get` would. `get`, `getEntry`, `getBulk` and `getEntryBulk` (when every
+   * key is idle and every key answers) then need no timeout, no place in the completion order
+   * and no promise of the hook (see `answerNow`).
    */
   protected _getNow?(key: string): ReadRecord | null | undefined;
   /** Optional synchronous form of `_head`, under the same rules as `_getNow` (`head`, `headBulk`). */
