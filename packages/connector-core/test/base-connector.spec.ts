@@ -9,6 +9,7 @@ import {
   type ConnectorIdentity,
   type Supports,
   type WriteDone,
+  type ReadRecord,
   type WriteRecord,
 } from '@connector-kit/connector-core';
 import { expectCode, sleep } from '@connector-kit/test-suite';
@@ -46,6 +47,15 @@ describe('BaseConnector machinery', () => {
     );
     expect(outcomes[1].status).toBe('fulfilled');
     expect<unknown>(await c.get('k')).toBe('after');
+    await c.close();
+  });
+
+  it('a write that timed out still holds its key until it settles: a later read sees it', async () => {
+    const c = new ScriptedConnector({ logger: quiet, operationTimeoutMs: 150 });
+    await c.set('k', 'old');
+    c.setDelay = (_k, r) => (r.value === 'slow' ? 220 : 0);
+    await expectCode(c.set('k', 'slow'), 'TIMEOUT');
+    expect<unknown>(await c.get('k')).toBe('slow');
     await c.close();
   });
 
@@ -430,5 +440,196 @@ describe('BaseConnector with the callback write hook (_write)', () => {
     await store.flush();
     expect<unknown>(await store.get('k')).toEqual({ v: 1 });
     await store.close();
+  });
+});
+
+/** A scripted connector whose reads can also answer synchronously (`_getNow`, `_headNow`). */
+class SyncReadConnector extends ScriptedConnector {
+  /** 'answer': from the map; 'decline': undefined (take the async path); 'throw'. */
+  now: 'answer' | 'decline' | 'throw' = 'answer';
+  nowCalls = 0;
+  asyncCalls = 0;
+
+  protected override _getNow(key: string): ReadRecord | null | undefined {
+    this.nowCalls++;
+    if (this.now === 'throw') throw new Error('synchronous read exploded');
+    return this.now === 'decline' ? undefined : (this.data.get(key) ?? null);
+  }
+
+  protected override _headNow(key: string): number | null | undefined {
+    this.nowCalls++;
+    if (this.now === 'throw') throw new Error('synchronous read exploded');
+    return this.now === 'decline' ? undefined : (this.data.get(key)?.version ?? null);
+  }
+
+  protected override _get(key: string): Promise<ReadRecord | null> {
+    this.asyncCalls++;
+    return super._get(key);
+  }
+
+  protected override _head(key: string): Promise<number | null> {
+    this.asyncCalls++;
+    return super._get(key).then((r) => r?.version ?? null);
+  }
+}
+
+describe('BaseConnector with synchronous reads (_getNow, _headNow)', () => {
+  const quiet = { warn: () => undefined, error: () => undefined };
+  const inCallback = <T>(start: (cb: (err: ConnectorError | null, value?: T) => void) => void) =>
+    new Promise<{ err: ConnectorError | null; value: T | undefined }>((resolve) =>
+      start((err, value) => resolve({ err, value })),
+    );
+
+  it('answers a read of an idle key synchronously, counted in the stats like any read', async () => {
+    const c = new SyncReadConnector({ logger: quiet });
+    await c.set('k', { a: 1 }, { version: 4 });
+    expect<unknown>(await c.get('k')).toEqual({ a: 1 });
+    expect<unknown>(await c.getEntry('k')).toEqual({ value: { a: 1 }, version: 4 });
+    expect(await c.head('k')).toBe(4);
+    expect<unknown>(await c.get('missing')).toBeNull();
+    expect(c.nowCalls).toBe(4);
+    expect(c.asyncCalls).toBe(0);
+    const stats = c.stats();
+    expect(stats.operations).toEqual(jasmine.objectContaining({ get: 2, getEntry: 1, head: 1 }));
+    expect(stats.hits).toBe(2);
+    expect(stats.misses).toBe(1);
+    expect(stats.latencyMs.count).toBe(5); // the set and the four reads
+    expect(stats.inFlight).toBe(0);
+    await c.close();
+  });
+
+  it('never calls a callback inside the call that issued the read, with a value or an error', async () => {
+    const c = new SyncReadConnector({ logger: quiet });
+    await c.set('k', 'v');
+    let inside = true;
+    const seenInside: boolean[] = [];
+    const noting =
+      <T>(cb: (err: ConnectorError | null, value?: T) => void) =>
+      (err: ConnectorError | null, value?: T) => {
+        seenInside.push(inside);
+        cb(err, value);
+      };
+    const read = inCallback<unknown>((cb) => c.get('k', noting(cb)));
+    const head = inCallback<number | null>((cb) => c.head('k', noting(cb)));
+    c.now = 'throw';
+    const failed = inCallback<unknown>((cb) => c.getEntry('k', noting(cb)));
+    inside = false;
+    expect((await read).value).toBe('v');
+    expect((await head).value).toBe(0);
+    const { err } = await failed;
+    expect(err?.code).toBe('BACKEND');
+    expect(err?.message).toContain('synchronous read exploded');
+    expect(seenInside).toEqual([false, false, false]);
+    expect(c.stats().errors).toEqual(jasmine.objectContaining({ BACKEND: 1 }));
+    await expectCode(c.get('k'), 'BACKEND');
+    expect(c.asyncCalls).toBe(0);
+    await c.close();
+  });
+
+  for (const preservesOrder of [false, true]) {
+    it(`a read of a key with a write in flight waits for it and is delivered after it (preservesOrder: ${preservesOrder})`, async () => {
+      const c = new SyncReadConnector({ logger: quiet }, preservesOrder);
+      await c.set('k', 'old', { version: 1 });
+      c.setDelay = () => 40;
+      const order: string[] = [];
+      const write = c.set('k', 'new', { version: 2 }).then(() => order.push('set'));
+      const viaPromise = c.get('k').then((v) => (order.push('get'), v));
+      const viaCallback = inCallback<number | null>((cb) => c.head('k', cb)).then((r) => {
+        order.push('head');
+        return r.value;
+      });
+      const [, value, version] = await Promise.all([write, viaPromise, viaCallback]);
+      // (A backend that keeps order itself would apply the write before the reads; this scripted
+      // one does not, so only the order of delivery and the path taken are checked there.)
+      if (!preservesOrder) {
+        expect<unknown>(value).toBe('new');
+        expect(version).toBe(2);
+      }
+      expect(order).toEqual(['set', 'get', 'head']);
+      expect(c.nowCalls).toBe(0);
+      expect(c.asyncCalls).toBe(2);
+      // Idle again: answered synchronously.
+      expect<unknown>(await c.get('k')).toBe('new');
+      expect(c.nowCalls).toBe(1);
+      await c.close();
+    });
+  }
+
+  it('a later operation of the key, issued before the read is delivered, is delivered after it', async () => {
+    const c = new SyncReadConnector({ logger: quiet });
+    await c.set('k', 'v');
+    const order: string[] = [];
+    // The reads are answered at once; the bad writes fail at once too (same key, a valid one).
+    const read = inCallback<unknown>((cb) =>
+      c.get('k', (err, value) => (order.push('get (callback)'), cb(err, value))),
+    );
+    const bad = inCallback<void>((cb) => c.set('k', 'v', { ttl: -1 }, (err) => (order.push('set'), cb(err))));
+    const read2 = c.get('k').then(() => order.push('get (promise)'));
+    const bad2 = c.set('k', 'v', { ttl: -1 }).catch(() => order.push('set again'));
+    const read3 = c.head('k').then(() => order.push('head (promise)'));
+    const bad3 = inCallback<void>((cb) =>
+      c.set('k', 'v', { ttl: -1 }, (err) => (order.push('set (callback)'), cb(err))),
+    );
+    await Promise.all([read, bad, read2, bad2, read3, bad3]);
+    expect(order).toEqual([
+      'get (callback)',
+      'set',
+      'get (promise)',
+      'set again',
+      'head (promise)',
+      'set (callback)',
+    ]);
+    await c.close();
+  });
+
+  it('answers bulk reads synchronously when every key is idle, else in order behind the busy key', async () => {
+    const c = new SyncReadConnector({ logger: quiet });
+    await c.set('a', 1, { version: 1 });
+    await c.set('b', 2, { version: 2 });
+    expect<unknown>(await c.getBulk(['a', 'b', 'none'])).toEqual([1, 2, null]);
+    expect<unknown>(await c.getEntryBulk(['b'])).toEqual([{ value: 2, version: 2 }]);
+    expect(await c.headBulk(['a', 'none'])).toEqual([1, null]);
+    expect(c.nowCalls).toBe(6);
+    expect(c.asyncCalls).toBe(0);
+    expect(c.stats().operations).toEqual(
+      jasmine.objectContaining({ getBulk: 1, getEntryBulk: 1, headBulk: 1 }),
+    );
+    expect([c.stats().hits, c.stats().misses]).toEqual([3, 1]);
+    // 'b' has a write in flight: the whole bulk read waits for it and is delivered after it.
+    c.setDelay = () => 40;
+    const order: string[] = [];
+    const write = c.set('b', 3, { version: 3 }).then(() => order.push('set'));
+    const bulk = c.getBulk(['a', 'b']).then((v) => (order.push('getBulk'), v));
+    const heads = c.headBulk(['b']).then((v) => (order.push('headBulk'), v));
+    const [, values, versions] = await Promise.all([write, bulk, heads]);
+    expect<unknown>(values).toEqual([1, 3]);
+    expect(versions).toEqual([3]);
+    expect(order).toEqual(['set', 'getBulk', 'headBulk']);
+    expect(c.nowCalls).toBe(6);
+    // A key the hook cannot answer sends the whole read down the asynchronous path, counted once.
+    c.now = 'decline';
+    const before = c.stats().hits;
+    expect<unknown>(await c.getBulk(['a', 'b'])).toEqual([1, 3]);
+    expect(c.stats().hits).toBe(before + 2);
+    c.now = 'throw';
+    await expectCode(c.headBulk(['a']), 'BACKEND');
+    await c.close();
+  });
+
+  it('takes the asynchronous path when the hook declines, before readiness and after close', async () => {
+    const c = new SyncReadConnector({ logger: quiet });
+    const early = c.get('k'); // not ready yet: waits, then reads through _get
+    expect<unknown>(await early).toBeNull();
+    expect(c.asyncCalls).toBe(1);
+    await c.set('k', 1);
+    c.now = 'decline';
+    expect<unknown>(await c.getEntry('k')).toEqual({ value: 1, version: 0 });
+    expect(await c.head('k')).toBe(0);
+    expect(c.asyncCalls).toBe(3);
+    expect(c.nowCalls).toBe(2);
+    c.now = 'answer';
+    await c.close();
+    await expectCode(c.get('k'), 'CLOSED');
+    expect(c.nowCalls).toBe(2);
   });
 });

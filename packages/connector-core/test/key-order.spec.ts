@@ -55,4 +55,43 @@ describe('KeyOrder (per-key order of the base class)', () => {
     await new Promise((r) => setImmediate(r));
     expect(order.size).toBe(0);
   });
+
+  it("start holds a write's keys until settled is called, even after the write has settled", async () => {
+    const order = new KeyOrder();
+    const started: string[] = [];
+    const first = order.start(['k'], true, async () => void started.push('first'));
+    await first;
+    expect(order.size).toBe(1);
+    expect(order.has('k')).toBeTrue();
+    const read = order.run(['k'], false, async () => void started.push('read'));
+    await read;
+    expect(started).toEqual(['first', 'read']);
+    order.settled(['other'], first); // not its key: no effect
+    expect(order.has('k')).toBeTrue();
+    order.settled(['k'], first);
+    expect(order.has('k')).toBeFalse();
+    expect(order.size).toBe(0);
+  });
+
+  it('keeps order across the sweep of emptied keys', async () => {
+    const order = new KeyOrder();
+    const slow = deferred();
+    const started: string[] = [];
+    void order.run(['held'], true, () => slow.promise);
+    // Far more keys than the sweep threshold, each settled: swept while 'held' stays.
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(
+        Array.from({ length: 5000 }, (_, i) => order.run([`k${round}-${i}`], true, async () => undefined)),
+      );
+    }
+    expect(order.size).toBe(1);
+    const after = order.run(['held'], false, async () => void started.push('read'));
+    await new Promise((r) => setImmediate(r));
+    expect(started).toEqual([]);
+    slow.resolve();
+    await after;
+    expect(started).toEqual(['read']);
+    await new Promise((r) => setImmediate(r));
+    expect(order.size).toBe(0);
+  });
 });

@@ -79,6 +79,11 @@ export function hasExpired(stored: Buffer, now: number): boolean {
   return stored[0] === FORMAT_EXPIRING && stored.readDoubleLE(9) <= now;
 }
 
+/** `hasExpired` at the current time, reading the clock only for a record that has an expiry. */
+export function hasExpiredNow(stored: Buffer): boolean {
+  return stored[0] === FORMAT_EXPIRING && stored.readDoubleLE(9) <= Date.now();
+}
+
 /** Key of a record's entry in the expiry index. */
 export function expiryIndexKey(expiresAt: number, storedKey: Buffer): Buffer {
   const out = Buffer.allocUnsafe(KEY_OVERHEAD_BYTES + storedKey.byteLength);

@@ -15,7 +15,7 @@ import type {
   SetOptions,
   Supports,
 } from '../types';
-import { deliver } from './callbacks';
+import { deliver, invoke } from './callbacks';
 import { CompletionOrder } from './completion-order';
 import { DeadlineQueue } from './deadlines';
 import {
@@ -65,6 +65,8 @@ export interface ConnectorIdentity {
 }
 
 const noop = (): void => undefined;
+/** What a synchronous read that could not answer (a `_getNow` of undefined) yields in `get`. */
+const NOT_NOW: unique symbol = Symbol('not now');
 const NO_KEYS: readonly string[] = [];
 const OPEN_RETRY_MIN_MS = 100;
 const OPEN_RETRY_MAX_MS = 5000;
@@ -164,6 +166,23 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   protected abstract _delete(key: string): Promise<void>;
   /** Releases connections. Called once, after in-flight operations have settled. */
   protected abstract _close(): Promise<void>;
+
+  /**
+   * Optional synchronous form of `_get`, for backends whose reads complete in the calling thread
+   * (an in-process store, a memory-mapped file): the record a `_get` issued now would resolve
+   * with, or `undefined` when it cannot answer now (the base class then calls `_get`). The base
+   * class calls it only while ready and when no earlier operation of the key is in flight or
+   * held, so every write issued before the read has settled. (On a connector that declares
+   * `preservesOrder`, a tiered store's writes through `_write` or `_set` are not tracked by the
+   * base class: the answer must reflect them once handed over, as MemoryCache's synchronous
+   * store does, or the hook must return undefined while any is pending.) A throw fails the read
+   * as a rejection of `_get` would. `get`, `getEntry`, `getBulk` and `getEntryBulk` (when every
+   * key is idle and every key answers) then need no timeout, no place in the completion order
+   * and no promise of the hook (see `answerNow`).
+   */
+  protected _getNow?(key: string): ReadRecord | null | undefined;
+  /** Optional synchronous form of `_head`, under the same rules as `_getNow` (`head`, `headBulk`). */
+  protected _headNow?(key: string): number | null | undefined;
 
   /** Reads only the version. Default: reads the record. */
   protected _head(key: string): Promise<number | null> {
@@ -312,6 +331,17 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
     if (invalid) return this.reject('get', invalid, null, callback);
     const fullKey = this.hookPrefix + key;
+    if (this._getNow !== undefined && this.isIdle(fullKey)) {
+      const started = performance.now();
+      let value: JsonValue | null | typeof NOT_NOW;
+      try {
+        const record = this._getNow(fullKey);
+        value = record === undefined ? NOT_NOW : this.valueOfRecord(record);
+      } catch (err) {
+        return this.failNow('get', started, err, callback);
+      }
+      if (value !== NOT_NOW) return this.answerNow('get', started, value, callback);
+    }
     return this.run(
       'get',
       [fullKey],
@@ -328,6 +358,17 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
     if (invalid) return this.reject('getEntry', invalid, null, callback);
     const fullKey = this.hookPrefix + key;
+    if (this._getNow !== undefined && this.isIdle(fullKey)) {
+      const started = performance.now();
+      let entry: Entry | null | typeof NOT_NOW;
+      try {
+        const record = this._getNow(fullKey);
+        entry = record === undefined ? NOT_NOW : this.entryOfRecord(record);
+      } catch (err) {
+        return this.failNow('getEntry', started, err, callback);
+      }
+      if (entry !== NOT_NOW) return this.answerNow('getEntry', started, entry, callback);
+    }
     return this.run(
       'getEntry',
       [fullKey],
@@ -344,6 +385,16 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
     if (invalid) return this.reject('head', invalid, null, callback);
     const fullKey = this.hookPrefix + key;
+    if (this._headNow !== undefined && this.isIdle(fullKey)) {
+      const started = performance.now();
+      let version: number | null | undefined;
+      try {
+        version = this._headNow(fullKey);
+      } catch (err) {
+        return this.failNow('head', started, err, callback);
+      }
+      if (version !== undefined) return this.answerNow('head', started, version, callback);
+    }
     return this.run('head', [fullKey], false, () => this._head(fullKey), null, callback);
   }
 
@@ -464,6 +515,17 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       return this.reject(operation, err, null, callback);
     }
     if (fullKeys.length === 0) return this.succeed<T[]>([], callback);
+    if (this._getNow !== undefined && this.areIdle(fullKeys)) {
+      const started = performance.now();
+      let values: T[] | null;
+      try {
+        const records = readAllNow(fullKeys, (k) => this._getNow!(k));
+        values = records === null ? null : records.map(convert);
+      } catch (err) {
+        return this.failNow(operation, started, err, callback);
+      }
+      if (values !== null) return this.answerNow(operation, started, values, callback);
+    }
     return this.run(
       operation,
       fullKeys,
@@ -512,6 +574,16 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       return this.reject('headBulk', err, null, callback);
     }
     if (fullKeys.length === 0) return this.succeed<(number | null)[]>([], callback);
+    if (this._headNow !== undefined && this.areIdle(fullKeys)) {
+      const started = performance.now();
+      let versions: (number | null)[] | null;
+      try {
+        versions = readAllNow(fullKeys, (k) => this._headNow!(k));
+      } catch (err) {
+        return this.failNow('headBulk', started, err, callback);
+      }
+      if (versions !== null) return this.answerNow('headBulk', started, versions, callback);
+    }
     return this.run(
       'headBulk',
       fullKeys,
@@ -797,6 +869,65 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     return op.promise;
   }
 
+  /**
+   * True when a read of `fullKey` may be answered synchronously (`_getNow`, `_headNow`): the
+   * connector is ready and open, and no earlier operation of the key is in flight or held, so
+   * the read sees every write issued before it and its outcome is first in its key's order.
+   */
+  private isIdle(fullKey: string): boolean {
+    return (
+      this.ready &&
+      !this.closed &&
+      this.completionOrder.isIdle(fullKey) &&
+      (this.preservesOrder || !this.keyOrder.has(fullKey))
+    );
+  }
+
+  /** `isIdle` for every key of a bulk read. */
+  private areIdle(fullKeys: readonly string[]): boolean {
+    if (!this.ready || this.closed) return false;
+    for (let i = 0; i < fullKeys.length; i++) {
+      const key = fullKeys[i]!;
+      if (!this.completionOrder.isIdle(key) || (!this.preservesOrder && this.keyOrder.has(key))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Delivers a read answered synchronously: counted and timed like any operation, the outcome
+   * settled at once. Nothing of its key was in flight or held (`isIdle`), so it is first in its
+   * key's order, and every later operation of the key settles, and queues its callback, after
+   * this one has: a promise returned already resolved, or the callback queued on a microtask now
+   * (never run inside the call).
+   */
+  private answerNow<T>(
+    operation: string,
+    started: number,
+    value: T,
+    callback: Callback<T> | undefined,
+  ): Promise<T> | undefined {
+    this.recorder.recordOperation(operation, performance.now() - started);
+    if (callback === undefined) return Promise.resolve(value);
+    queueMicrotask(() => invoke(callback, null, value));
+    return undefined;
+  }
+
+  /** A synchronous read that threw: failed like any operation, in the order of `answerNow`. */
+  private failNow<T>(
+    operation: string,
+    started: number,
+    err: unknown,
+    callback: Callback<T> | undefined,
+  ): Promise<T> | undefined {
+    this.recorder.recordOperation(operation, performance.now() - started);
+    const error = this.operationError(operation, err);
+    if (callback === undefined) return Promise.reject(error);
+    queueMicrotask(() => invoke(callback, error, undefined));
+    return undefined;
+  }
+
   private closedError(operation: string): ConnectorError {
     return new ConnectorError('CLOSED', `${this.name} is closed; ${operation} was not performed`, {
       details: { connector: this.name, operation },
@@ -910,9 +1041,23 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       }
       let promise: Promise<T>;
       try {
-        promise = this.preservesOrder ? work!() : this.keyOrder.run(keys, isWrite, work!);
+        promise = this.preservesOrder ? work!() : this.keyOrder.start(keys, isWrite, work!);
       } catch (err) {
         finish(err);
+        return;
+      }
+      if (isWrite && !this.preservesOrder) {
+        // The write holds its keys in the key order until it settles, even after a timeout.
+        promise.then(
+          (value) => {
+            this.keyOrder.settled(keys, promise);
+            finish(null, value);
+          },
+          (err: unknown) => {
+            this.keyOrder.settled(keys, promise);
+            finish(err);
+          },
+        );
         return;
       }
       promise.then(
@@ -938,6 +1083,20 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
 
 // Connectors on the base class store bytes another kit connector already encoded (see encoded-value.ts).
 markAcceptsEncodedValues(BaseConnector.prototype);
+
+/**
+ * Reads every key with a synchronous hook; null as soon as one cannot answer now (the bulk read
+ * then takes the asynchronous path, and nothing was counted yet).
+ */
+function readAllNow<R>(keys: readonly string[], readNow: (key: string) => R | undefined): R[] | null {
+  const results: R[] = new Array<R>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const result = readNow(keys[i]!);
+    if (result === undefined) return null;
+    results[i] = result;
+  }
+  return results;
+}
 
 function splitArgs(
   optionsOrCallback: SetOptions | Callback<void> | undefined,

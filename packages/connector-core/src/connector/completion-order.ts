@@ -71,6 +71,13 @@ export class CompletionOrder {
     this.releaseFrom(op);
   }
 
+  /** True when no operation of `key` is in flight or held. */
+  isIdle(key: string): boolean {
+    if (this.busy === 0) return true;
+    const lane = this.lanes.get(key);
+    return lane === undefined || lane === null;
+  }
+
   /** Keys with an operation in flight or held. */
   get size(): number {
     return this.busy;

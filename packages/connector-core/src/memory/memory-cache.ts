@@ -58,6 +58,15 @@ export class MemoryCache extends BaseConnector {
     return this.store.version(key) ?? null;
   }
 
+  /** Reads complete synchronously: the base class uses these directly. */
+  protected override _getNow(key: string): ReadRecord | null {
+    return this.store.get(key) ?? null;
+  }
+
+  protected override _headNow(key: string): number | null {
+    return this.store.version(key) ?? null;
+  }
+
   protected async _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
     this.store.set(key, record.data, record.version, ttl);
   }
