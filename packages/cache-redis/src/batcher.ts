@@ -47,16 +47,18 @@ function setWithTtlKind(ttlMs: number): number {
  */
 class Segment {
   readonly kinds = new Map<string, number>();
-  readonly gets = new KeyTargets<ReadRequest<ReadRecord | null>>();
-  readonly heads = new KeyTargets<ReadRequest<number | null>>();
-  readonly sets = new KeyTargets<WriteRequest>();
+  // Each group is made when its first operation arrives: at concurrency 1 a segment holds one
+  // operation, and building every group for it was most of the batcher's allocation per call.
+  gets: KeyTargets<ReadRequest<ReadRecord | null>> | null = null;
+  heads: KeyTargets<ReadRequest<number | null>> | null = null;
+  sets: KeyTargets<WriteRequest> | null = null;
   /** Sets with an expiry, by TTL in ms. */
-  readonly setsWithTtl = new Map<number, KeyTargets<WriteRequest>>();
-  readonly deletes = new KeyTargets<WriteRequest>();
+  setsWithTtl: Map<number, KeyTargets<WriteRequest>> | null = null;
+  deletes: KeyTargets<WriteRequest> | null = null;
   /** Compare-and-set commands (one key each), in issue order. */
-  readonly singles: PlannedCommand[] = [];
+  singles: PlannedCommand[] | null = null;
   /** Journaled writes, per journal, in issue order. */
-  readonly journaled = new Map<string, JournaledWrite[]>();
+  journaled: Map<string, JournaledWrite[]> | null = null;
 
   /** True when none of `keys` was touched by another kind of operation in this segment. */
   admits(keys: readonly string[], kind: number): boolean {
@@ -130,7 +132,8 @@ export class Batcher {
       resolve,
       reject,
     );
-    const targets = this.segmentFor(keys, Kind.Get).gets;
+    const segment = this.segmentFor(keys, Kind.Get);
+    const targets = (segment.gets ??= new KeyTargets());
     for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i);
   }
 
@@ -145,7 +148,8 @@ export class Batcher {
       resolve,
       reject,
     );
-    const targets = this.segmentFor(keys, Kind.Head).heads;
+    const segment = this.segmentFor(keys, Kind.Head);
+    const targets = (segment.heads ??= new KeyTargets());
     for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i);
   }
 
@@ -174,7 +178,8 @@ export class Batcher {
 
   private addSet(keys: string[], records: RecordArgument[], ttlMs: number, request: WriteRequest): void {
     if (ttlMs > 0) {
-      const groups = this.segmentFor(keys, setWithTtlKind(ttlMs)).setsWithTtl;
+      const segment = this.segmentFor(keys, setWithTtlKind(ttlMs));
+      const groups = (segment.setsWithTtl ??= new Map());
       let targets = groups.get(ttlMs);
       if (targets === undefined) {
         targets = new KeyTargets<WriteRequest>();
@@ -182,13 +187,15 @@ export class Batcher {
       }
       for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i, records[i]);
     } else {
-      const targets = this.segmentFor(keys, Kind.Set).sets;
+      const segment = this.segmentFor(keys, Kind.Set);
+      const targets = (segment.sets ??= new KeyTargets());
       for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i, records[i]);
     }
   }
 
   private addDelete(keys: string[], request: WriteRequest): void {
-    const targets = this.segmentFor(keys, Kind.Delete).deletes;
+    const segment = this.segmentFor(keys, Kind.Delete);
+    const targets = (segment.deletes ??= new KeyTargets());
     for (let i = 0; i < keys.length; i++) targets.add(keys[i]!, request, i);
   }
 
@@ -201,7 +208,7 @@ export class Batcher {
   ): Promise<boolean> {
     return new Promise((resolve, reject) => {
       const segment = this.segmentFor([key], Kind.CompareAndSet);
-      segment.singles.push(
+      (segment.singles ??= []).push(
         new CompareAndSetCommand(key, expectedHeader, record, ttlMs, new CasRequest(resolve, reject)),
       );
     });
@@ -220,7 +227,8 @@ export class Batcher {
   ): Promise<void> {
     return new Promise((resolve, reject) => {
       const request: WriteRequest = new PendingRequest(1, undefined, () => resolve(), reject);
-      const journals = this.segmentFor([key], Kind.Journaled).journaled;
+      const segment = this.segmentFor([key], Kind.Journaled);
+      const journals = (segment.journaled ??= new Map());
       const writes = journals.get(journalKey);
       const write = { key, record, ttlMs, mark, request };
       if (writes) writes.push(write);
@@ -257,19 +265,23 @@ export class Batcher {
 
   private plan(segment: Segment, out: PlannedCommand[]): void {
     const { encodeCommands } = this.options;
-    if (segment.gets.size > 0)
-      for (const part of this.split(segment.gets)) out.push(new MGetCommand(part, encodeCommands));
-    if (segment.heads.size > 0)
-      for (const part of this.split(segment.heads)) out.push(new HeadersCommand(part));
-    if (segment.sets.size > 0)
-      for (const part of this.split(segment.sets)) out.push(new MSetCommand(part, encodeCommands));
-    for (const [ttlMs, targets] of segment.setsWithTtl) {
-      for (const part of this.split(targets)) out.push(new SetWithTtlCommand(part, ttlMs, encodeCommands));
+    const { gets, heads, sets, setsWithTtl, deletes, singles, journaled } = segment;
+    if (gets !== null && gets.size > 0)
+      for (const part of this.split(gets)) out.push(new MGetCommand(part, encodeCommands));
+    if (heads !== null && heads.size > 0)
+      for (const part of this.split(heads)) out.push(new HeadersCommand(part));
+    if (sets !== null && sets.size > 0)
+      for (const part of this.split(sets)) out.push(new MSetCommand(part, encodeCommands));
+    if (setsWithTtl !== null) {
+      for (const [ttlMs, targets] of setsWithTtl) {
+        for (const part of this.split(targets)) out.push(new SetWithTtlCommand(part, ttlMs, encodeCommands));
+      }
     }
-    if (segment.deletes.size > 0)
-      for (const part of this.split(segment.deletes)) out.push(new DeleteCommand(part, encodeCommands));
-    for (const single of segment.singles) out.push(single);
-    for (const [journalKey, writes] of segment.journaled) this.planJournaled(journalKey, writes, out);
+    if (deletes !== null && deletes.size > 0)
+      for (const part of this.split(deletes)) out.push(new DeleteCommand(part, encodeCommands));
+    if (singles !== null) for (const single of singles) out.push(single);
+    if (journaled !== null)
+      for (const [journalKey, writes] of journaled) this.planJournaled(journalKey, writes, out);
   }
 
   /** One script call per journal, split where it would pass the write count or command size. */
