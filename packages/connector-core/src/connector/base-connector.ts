@@ -328,56 +328,41 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
   get(key: string): Promise<JsonValue | null>;
   get(key: string, callback: Callback<JsonValue | null>): void;
   get(key: string, callback?: Callback<JsonValue | null>): Promise<JsonValue | null> | void {
-    const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
-    if (invalid) return this.reject('get', invalid, null, callback);
-    const fullKey = this.hookPrefix + key;
-    if (this._getNow !== undefined && this.isIdle(fullKey)) {
-      const started = performance.now();
-      let value: JsonValue | null | typeof NOT_NOW;
-      try {
-        const record = this._getNow(fullKey);
-        value = record === undefined ? NOT_NOW : this.valueOfRecord(record);
-      } catch (err) {
-        return this.failNow('get', started, err, callback);
-      }
-      if (value !== NOT_NOW) return this.answerNow('get', started, value, callback);
-    }
-    return this.run(
-      'get',
-      [fullKey],
-      false,
-      () => this._get(fullKey).then((r) => this.valueOfRecord(r)),
-      null,
-      callback,
-    );
+    return this.readSingle('get', key, this.toValue, callback);
   }
 
   getEntry(key: string): Promise<Entry | null>;
   getEntry(key: string, callback: Callback<Entry | null>): void;
   getEntry(key: string, callback?: Callback<Entry | null>): Promise<Entry | null> | void {
+    return this.readSingle('getEntry', key, this.toEntry, callback);
+  }
+
+  /** `get` and `getEntry`: one read, answered at once where `_getNow` can, else through `_get`. */
+  private readSingle<T>(
+    operation: string,
+    key: string,
+    convert: (record: ReadRecord | null) => T,
+    callback: Callback<T> | undefined,
+  ): Promise<T> | void {
     const invalid = validateKey(key, this.supports.maxKeyBytes, this.name);
-    if (invalid) return this.reject('getEntry', invalid, null, callback);
+    if (invalid) return this.reject(operation, invalid, null, callback);
     const fullKey = this.hookPrefix + key;
     if (this._getNow !== undefined && this.isIdle(fullKey)) {
       const started = performance.now();
-      let entry: Entry | null | typeof NOT_NOW;
+      let result: T | typeof NOT_NOW;
       try {
         const record = this._getNow(fullKey);
-        entry = record === undefined ? NOT_NOW : this.entryOfRecord(record);
+        result = record === undefined ? NOT_NOW : convert(record);
       } catch (err) {
-        return this.failNow('getEntry', started, err, callback);
+        return this.failNow(operation, started, err, callback);
       }
-      if (entry !== NOT_NOW) return this.answerNow('getEntry', started, entry, callback);
+      if (result !== NOT_NOW) return this.answerNow(operation, started, result, callback);
     }
-    return this.run(
-      'getEntry',
-      [fullKey],
-      false,
-      () => this._get(fullKey).then((r) => this.entryOfRecord(r)),
-      null,
-      callback,
-    );
+    return this.run(operation, [fullKey], false, () => this._get(fullKey).then(convert), null, callback);
   }
+
+  private readonly toValue = (record: ReadRecord | null): JsonValue | null => this.valueOfRecord(record);
+  private readonly toEntry = (record: ReadRecord | null): Entry | null => this.entryOfRecord(record);
 
   head(key: string): Promise<number | null>;
   head(key: string, callback: Callback<number | null>): void;
@@ -490,7 +475,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     keys: readonly string[],
     callback?: Callback<(JsonValue | null)[]>,
   ): Promise<(JsonValue | null)[]> | void {
-    return this.readBulk('getBulk', keys, (record) => this.valueOfRecord(record), callback);
+    return this.readBulk('getBulk', keys, this.toValue, callback);
   }
 
   getEntryBulk(keys: readonly string[]): Promise<(Entry | null)[]>;
@@ -499,7 +484,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     keys: readonly string[],
     callback?: Callback<(Entry | null)[]>,
   ): Promise<(Entry | null)[]> | void {
-    return this.readBulk('getEntryBulk', keys, (record) => this.entryOfRecord(record), callback);
+    return this.readBulk('getEntryBulk', keys, this.toEntry, callback);
   }
 
   private readBulk<T>(
