@@ -28,8 +28,8 @@ const MIN_SWEEP_AT = 4096;
  * Each key has a lane in issue order. The common case, one operation on a key at a time, keeps
  * the operation itself as the lane (no array). A lane that empties stays in the map, set to
  * null, and empty lanes are swept in bulk when the map grows: deleting each key as its lane
- * emptied made V8 rebuild the map's table over and over, and those tables, promoted to the old
- * generation, tripled the garbage collector's share of a Redis get at concurrency 64.
+ * empties makes V8 rebuild the map's table over and over, and those tables end up as garbage in
+ * the old generation.
  */
 export class CompletionOrder {
   private readonly lanes = new Map<string, Lane>();
