@@ -59,3 +59,51 @@ describe('WriteBehindQueue, a rewritten key', () => {
     await queue.close(1000);
   });
 });
+
+describe('WriteBehindQueue, when full (wait policy)', () => {
+  const size = WriteBehindQueue.sizeOf('k', null);
+
+  function fullQueue(): { queue: WriteBehindQueue; held: ReturnType<WriteBehindQueue['tryReserve']>[] } {
+    const queue = new WriteBehindQueue(
+      { write: () => Promise.resolve(), failed: () => undefined },
+      { maxEntries: 2, whenFull: 'wait', writeDelayMs: 0, lingerMs: 0 },
+    );
+    const held = [queue.tryReserve(size), queue.tryReserve(size)];
+    expect(held).not.toContain(null);
+    return { queue, held };
+  }
+
+  it('serves waiting writes first come, first served: nothing issued after room frees starts before them', async () => {
+    const { queue, held } = fullQueue();
+    const started: string[] = [];
+    queue.reserveThen(size, 1000, (err) => started.push(err ? `waiter:${err.code}` : 'waiter'));
+    queue.cancel(held[0]!);
+    queue.cancel(held[1]!);
+    // Room for two, one of it granted to the waiter: a write issued now must still queue behind
+    // it, or a write of the same key issued after the waiter's could start first.
+    expect(queue.tryReserve(size)).toBeNull();
+    queue.reserveThen(size, 1000, (err) => started.push(err ? `late:${err.code}` : 'late'));
+    expect(started).toEqual([]);
+    await eventually(() => started.length === 2, 1000, 'both waiters');
+    expect(started).toEqual(['waiter', 'late']);
+    await queue.close(1000);
+  });
+
+  it('a waiter that times out lets the writes behind it through at once', async () => {
+    const queue = new WriteBehindQueue(
+      { write: () => Promise.resolve(), failed: () => undefined },
+      { maxEntries: 10, maxBytes: 3 * size, whenFull: 'wait', writeDelayMs: 0, lingerMs: 0 },
+    );
+    expect(queue.tryReserve(size)).not.toBeNull();
+    expect(queue.tryReserve(size)).not.toBeNull();
+    const outcomes: string[] = [];
+    // Too big for the room left: it waits, and the small write behind it waits its turn.
+    queue.reserveThen(2 * size, 30, (err) => outcomes.push(err ? `big:${err.code}` : 'big'));
+    queue.reserveThen(size, 1000, (err) => outcomes.push(err ? `small:${err.code}` : 'small'));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(outcomes).toEqual([]);
+    await eventually(() => outcomes.length === 2, 1000, 'both waiters');
+    expect(outcomes).toEqual(['big:TIMEOUT', 'small']);
+    await queue.close(1000);
+  });
+});

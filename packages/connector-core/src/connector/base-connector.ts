@@ -198,8 +198,17 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
    * writes complete through callbacks: `done(null)` once written, `done(err)` if not, exactly
    * once. When present on a connector that keeps order itself (`preservesOrder`), `set`, `delete`
    * and the tiered store's shortcut use it, so a write allocates no promise of its own.
+   * `deadline` (a `performance.now()` time) is when the operation times out: a write that must
+   * wait before it starts (a tiered store with a full queue) must not start after it, since its
+   * caller was told TIMEOUT and later writes of the key may have gone ahead.
    */
-  protected _write?(key: string, record: WriteRecord | null, ttl: number, done: WriteDone): void;
+  protected _write?(
+    key: string,
+    record: WriteRecord | null,
+    ttl: number,
+    done: WriteDone,
+    deadline: number,
+  ): void;
   /** Atomic write if the stored version equals `expectedVersion` (null: key absent). */
   protected _compareAndSet?(
     key: string,
@@ -730,7 +739,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
       listener.writeSettled(err === null ? null : this.operationError(operation, err));
     };
     try {
-      this.startOrderedWrite(fullKey, record, ttlMs, done);
+      this.startOrderedWrite(fullKey, record, ttlMs, done, Number.POSITIVE_INFINITY);
     } catch (err) {
       done(err);
     }
@@ -941,7 +950,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
         [fullKey],
         true,
         null,
-        (done) => this.startOrderedWrite(fullKey, record, ttl, done),
+        (done, deadline) => this.startOrderedWrite(fullKey, record, ttl, done, deadline),
         callback,
       );
     }
@@ -952,9 +961,15 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
    * A set (or delete, for a null record) on a backend that keeps order itself, reported to
    * `done`: through `_write` where the connector has it, else `_set`/`_delete`.
    */
-  private startOrderedWrite(fullKey: string, record: WriteRecord | null, ttl: number, done: WriteDone): void {
+  private startOrderedWrite(
+    fullKey: string,
+    record: WriteRecord | null,
+    ttl: number,
+    done: WriteDone,
+    deadline: number,
+  ): void {
     if (this._write !== undefined) {
-      this._write(fullKey, record, ttl, done);
+      this._write(fullKey, record, ttl, done, deadline);
       return;
     }
     report(this.setOrDelete(fullKey, record, ttl), done);
@@ -977,7 +992,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     keys: string[],
     isWrite: boolean,
     work: (() => Promise<T>) | null,
-    reportingWork: ((done: WriteDone) => void) | null,
+    reportingWork: ((done: WriteDone, deadline: number) => void) | null,
     callback: Callback<T> | undefined,
   ): Promise<T> | undefined {
     if (this.closed) return this.reject(operation, this.closedError(operation), keys, callback);
@@ -1018,7 +1033,7 @@ export abstract class BaseConnector extends EventEmitter implements Connector, D
     const start = (): void => {
       if (reportingWork !== null) {
         try {
-          reportingWork(finish);
+          reportingWork(finish, started + this.operationTimeoutMs);
         } catch (err) {
           finish(err);
         }

@@ -52,6 +52,12 @@ export interface TieredStoreOptions extends Omit<ConnectorOptions, 'url' | 'mast
   closeTiers?: boolean;
 }
 
+/**
+ * A write waiting for queue room gives up this long before its operation's deadline, so that
+ * its own TIMEOUT, not the operation's, ends the wait (see waitForRoom).
+ */
+const ROOM_WAIT_MARGIN_MS = 2;
+
 export const TIERED_STORE_DEFAULTS = {
   writeMode: 'write-behind',
   storageExclusionPrefixes: [] as string[],
@@ -348,16 +354,24 @@ export class TieredStore extends BaseConnector {
   // Writes
 
   protected _set(key: string, record: WriteRecord, ttl: number): Promise<void> {
-    return promised((done) => this.write(key, record, ttl, done));
+    const deadline = performance.now() + this.operationTimeoutMs;
+    return promised((done) => this.write(key, record, ttl, done, deadline));
   }
 
   protected _delete(key: string): Promise<void> {
-    return promised((done) => this.write(key, null, 0, done));
+    const deadline = performance.now() + this.operationTimeoutMs;
+    return promised((done) => this.write(key, null, 0, done, deadline));
   }
 
   /** `set` and `delete` come here (the store keeps order itself): no promise of their own. */
-  protected override _write(key: string, record: WriteRecord | null, ttl: number, done: WriteDone): void {
-    this.write(key, record, ttl, done);
+  protected override _write(
+    key: string,
+    record: WriteRecord | null,
+    ttl: number,
+    done: WriteDone,
+    deadline: number,
+  ): void {
+    this.write(key, record, ttl, done, deadline);
   }
 
   /**
@@ -365,7 +379,13 @@ export class TieredStore extends BaseConnector {
    * without an async frame or a promise of its own: a tiered set should cost little more than the
    * cache write it waits for. A null record is a delete, here and in the helpers below.
    */
-  private write(key: string, record: WriteRecord | null, ttl: number, done: WriteDone): void {
+  private write(
+    key: string,
+    record: WriteRecord | null,
+    ttl: number,
+    done: WriteDone,
+    deadline: number,
+  ): void {
     this.noteWrite(key);
     const toStorage = !this.isExcluded(key);
     // A key that never reaches storage (deepstream's transient records) is a plain cache write:
@@ -397,10 +417,44 @@ export class TieredStore extends BaseConnector {
       this.writeBehind(key, record, ttl, reservation, done);
       return;
     }
-    this.queue
-      .reserve(bytes, this.operationTimeoutMs)
-      .then((r) => this.writeBehind(key, record, ttl, r, done), done)
-      .catch(done); // a throw in writeBehind must fail the write, not hang it (done reports once)
+    this.waitForRoom(key, record, ttl, bytes, done, deadline);
+  }
+
+  /**
+   * A full queue: the write waits its turn (first come, first served), and gives up before its
+   * operation's deadline. A write whose caller was already told TIMEOUT must never start: a
+   * later write of its key may have been acknowledged meanwhile and must stay the newest.
+   */
+  private waitForRoom(
+    key: string,
+    record: WriteRecord | null,
+    ttl: number,
+    bytes: number,
+    done: WriteDone,
+    deadline: number,
+  ): void {
+    const waitMs = Number.isFinite(deadline)
+      ? Math.max(0, deadline - performance.now() - ROOM_WAIT_MARGIN_MS)
+      : this.operationTimeoutMs;
+    this.queue.reserveThen(bytes, waitMs, (err, reservation) => {
+      if (err !== null) return done(err);
+      if (performance.now() >= deadline) {
+        this.queue.cancel(reservation!);
+        return done(this.roomTimeout());
+      }
+      try {
+        this.writeBehind(key, record, ttl, reservation!, done);
+      } catch (thrown) {
+        done(thrown); // a throw in writeBehind must fail the write, not hang it (done reports once)
+      }
+    });
+  }
+
+  private roomTimeout(): ConnectorError {
+    return new ConnectorError(
+      'TIMEOUT',
+      'Timed out waiting for room in the write-behind queue (storage is behind)',
+    );
   }
 
   private writeBehind(

@@ -277,7 +277,7 @@ export interface Reservation {
 
 interface SpaceWaiter {
   bytes: number;
-  resolve(): void;
+  resolve(reservation: Reservation): void;
   reject(err: ConnectorError): void;
 }
 
@@ -315,6 +315,11 @@ export class WriteBehindQueue {
   private usedEntries = 0;
   private usedBytes = 0;
   private readonly spaceWaiters: SpaceWaiter[] = [];
+  /**
+   * Waiters given room, to be told on the next microtask, in the order they came. Until then no
+   * other write may take room: a write of the same key issued meanwhile must start after them.
+   */
+  private granting: { waiter: SpaceWaiter; reservation: Reservation }[] = [];
   private readonly flushWaiters: FlushWaiter[] = [];
   private seq = 0;
   private activeBatches = 0;
@@ -387,61 +392,79 @@ export class WriteBehindQueue {
    * timer exists only while waiting, not on the common path where room is free.
    */
   reserve(bytes: number, waitMs?: number): Promise<Reservation> {
-    if (this.closed) return Promise.reject(new ConnectorError('CLOSED', 'The write-behind queue is closed'));
+    return new Promise((resolve, reject) =>
+      this.reserveThen(bytes, waitMs, (err, reservation) => (err ? reject(err) : resolve(reservation!))),
+    );
+  }
+
+  /**
+   * `reserve` reporting to a callback, called synchronously when room is granted: writes that
+   * waited start in the order they came, with nothing run in between (a promise reaction would
+   * let a write issued meanwhile start before them).
+   */
+  reserveThen(
+    bytes: number,
+    waitMs: number | undefined,
+    granted: (err: ConnectorError | null, reservation: Reservation | null) => void,
+  ): void {
+    if (this.closed) return granted(new ConnectorError('CLOSED', 'The write-behind queue is closed'), null);
     if (bytes > this.options.maxBytes) {
-      return Promise.reject(
+      return granted(
         new ConnectorError(
           'QUEUE_FULL',
           `A write of ${bytes} bytes can never fit the write-behind queue (maxBytes ${this.options.maxBytes})`,
         ),
+        null,
       );
     }
-    if (this.spaceWaiters.length === 0 && this.fits(bytes)) return Promise.resolve(this.take(bytes));
+    if (!this.hasWaiters() && this.fits(bytes)) return granted(null, this.take(bytes));
     if (this.options.whenFull === 'refuse') {
-      return Promise.reject(
+      return granted(
         new ConnectorError(
           'QUEUE_FULL',
           `The write-behind queue is full (${this.usedEntries} writes, ${this.usedBytes} bytes): storage is behind`,
           { details: { depth: this.usedEntries, bytes: this.usedBytes } },
         ),
+        null,
       );
     }
-    return new Promise<Reservation>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const waiter: SpaceWaiter = {
-        bytes,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve(this.take(bytes));
-        },
-        reject: (err) => {
-          clearTimeout(timer);
-          reject(err);
-        },
-      };
-      if (waitMs !== undefined) {
-        timer = setTimeout(() => {
-          const i = this.spaceWaiters.indexOf(waiter);
-          if (i !== -1) this.spaceWaiters.splice(i, 1);
-          reject(
-            new ConnectorError(
-              'TIMEOUT',
-              `Timed out waiting for room in the write-behind queue (storage is behind)`,
-              {
-                details: { depth: this.usedEntries, bytes: this.usedBytes },
-              },
-            ),
-          );
-        }, waitMs);
-      }
-      this.spaceWaiters.push(waiter);
-      this.pump(true, true); // a full queue drains without waiting out lingerMs or writeDelayMs
-    });
+    let timer: NodeJS.Timeout | undefined;
+    const waiter: SpaceWaiter = {
+      bytes,
+      resolve: (reservation) => {
+        clearTimeout(timer);
+        granted(null, reservation);
+      },
+      reject: (err) => {
+        clearTimeout(timer);
+        granted(err, null);
+      },
+    };
+    if (waitMs !== undefined) {
+      timer = setTimeout(() => {
+        const i = this.spaceWaiters.indexOf(waiter);
+        if (i !== -1) this.spaceWaiters.splice(i, 1);
+        granted(
+          new ConnectorError(
+            'TIMEOUT',
+            `Timed out waiting for room in the write-behind queue (storage is behind)`,
+            {
+              details: { depth: this.usedEntries, bytes: this.usedBytes },
+            },
+          ),
+          null,
+        );
+        // The writes behind this one may fit now.
+        this.grantWaiters();
+      }, waitMs);
+    }
+    this.spaceWaiters.push(waiter);
+    this.pump(true, true); // a full queue drains without waiting out lingerMs or writeDelayMs
   }
 
   /** `reserve` without the promise when there is room now (the common case); else null. */
   tryReserve(bytes: number): Reservation | null {
-    if (this.closed || this.spaceWaiters.length > 0 || !this.fits(bytes)) return null;
+    if (this.closed || this.hasWaiters() || !this.fits(bytes)) return null;
     return this.take(bytes);
   }
 
@@ -477,7 +500,7 @@ export class WriteBehindQueue {
    * entry when told the write is done, or gives back its room and ride when told it failed.
    */
   rideWrite(key: string, record: WriteContent | null, ttl: number, bytes: number): RiddenWrite | null {
-    if (this.spaceWaiters.length > 0 || !this.fits(bytes)) return null;
+    if (this.hasWaiters() || !this.fits(bytes)) return null;
     const entry = this.rideable(key, record === null ? 'delete' : 'set');
     if (entry === null) return null;
     entry.riders++;
@@ -805,9 +828,32 @@ export class WriteBehindQueue {
   private release(entries: number, bytes: number): void {
     this.usedEntries -= entries;
     this.usedBytes -= bytes;
+    this.grantWaiters();
+  }
+
+  /** Writes waiting for room, or given room and not yet told. */
+  private hasWaiters(): boolean {
+    return this.spaceWaiters.length > 0 || this.granting.length > 0;
+  }
+
+  /**
+   * Gives room to the waiters at the head of the line that fit, first come first served. They
+   * are told on a microtask, not inside the queue operation that freed the room.
+   */
+  private grantWaiters(): void {
+    if (this.spaceWaiters.length === 0 || !this.fits(this.spaceWaiters[0]!.bytes)) return;
+    if (this.granting.length === 0) queueMicrotask(() => this.tellGranted());
     while (this.spaceWaiters.length > 0 && this.fits(this.spaceWaiters[0]!.bytes)) {
-      this.spaceWaiters.shift()!.resolve();
+      const waiter = this.spaceWaiters.shift()!;
+      this.granting.push({ waiter, reservation: this.take(waiter.bytes) });
     }
+  }
+
+  private tellGranted(): void {
+    const granted = this.granting;
+    this.granting = [];
+    for (const { waiter, reservation } of granted) waiter.resolve(reservation);
+    this.grantWaiters(); // writes that came meanwhile waited behind these
   }
 
   private schedulePump(now = Date.now()): void {
@@ -846,7 +892,7 @@ export class WriteBehindQueue {
 
   /** Whether every queued write is wanted now: someone flushes or waits for room, or the queue closes. */
   private get urgent(): boolean {
-    return this.flushWaiters.length > 0 || this.spaceWaiters.length > 0 || this.closed;
+    return this.flushWaiters.length > 0 || this.hasWaiters() || this.closed;
   }
 
   /**
